@@ -362,6 +362,4 @@ class BudgetDocument:
 
     def to_bytes(self, encoding: str | None = None) -> bytes:
         """Serialise the (possibly anonymised) tree, with a correct XML declaration."""
-        return etree.tostring(
-            self.tree, xml_declaration=True, encoding=encoding or self.encoding
-        )
+        return etree.tostring(self.tree, xml_declaration=True, encoding=encoding or self.encoding)

@@ -13,14 +13,14 @@ import os
 import re
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from lxml import etree
 
 from . import errors
 from .model import NS, NS_CFU, BudgetDocument
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
@@ -87,7 +87,7 @@ def _gunzip_bounded(data: bytes, limit: int) -> bytes:
         out.write(chunk)
         if out.tell() > limit:
             raise errors.TooLarge(
-                size=f"> {human_size(limit)} " "(décompressé / decompressed)",
+                size=f"> {human_size(limit)} (décompressé / decompressed)",
                 limit=human_size(limit),
             )
         pending = decomp.unconsumed_tail
@@ -234,4 +234,3 @@ def sniff(head: bytes) -> bool:
         if "DocumentBudgetaire" in text or "CompteFinancierUnique" in text:
             return True
     return False
-
