@@ -1,0 +1,71 @@
+"""Aggregation rules: present ~1,500 budget lines as the categories an authority publishes.
+
+A :class:`RuleSet` holds a :class:`Selection` (which lines count and which amount: by
+default real operations, results ``001``/``002`` left out, duplicates summed, ``MtReal``
+for CA/CFU and ``MtPrev`` for BP/BS/DM), one or more alternative :class:`Tree` of
+:class:`Category` whose leaves hold a formula (see :mod:`.formula` for the language), and
+:class:`Correction` rows that split one line between leaves for a year. Every aggregation
+runs the checks (unmatched lines, lines counted twice, totals by recettes/dépenses ×
+fonctionnement/investissement, split lines that do not add up)::
+
+    from ckanext.budget.docbudg.aggregation import aggregate, default_ruleset, load_ruleset
+
+    result = aggregate(doc, load_ruleset("rules.yaml"))        # or default_ruleset(doc)
+    tree = result.trees["rdfi"]
+    tree.node("DF").total, tree.checks.ok, tree.checks.messages()
+    result_to_dict(result); result_to_csv(result); multi_year_table(results)
+
+API: ``parse_formula(text) -> Formula`` (raises :class:`FormulaError` with ``position``,
+``suggestion``, bilingual ``text_in(lang)``); ``aggregate(doc, ruleset, tree_id=None,
+plan=None) -> AggregationResult``; ``default_ruleset(plan | doc)``;
+``load_ruleset(path)`` / ``dump_ruleset(ruleset, "yaml" | "json")``;
+``import_gironde(json_path, corrections_csv=None)``;
+``import_mapping(path, columns={role: column}, hierarchies={tree_id: [level columns]},
+sheet=None, plan=None)``; ``multi_year_table(results, tree_id=None) -> DataFrame``.
+"""
+
+from .defaults import default_ruleset
+from .engine import (
+    AggregationResult,
+    Checks,
+    LineResult,
+    NodeResult,
+    Share,
+    TreeResult,
+    aggregate,
+)
+from .formula import Formula, FormulaError, native, parse_formula
+from .importers import import_gironde, import_mapping
+from .report import multi_year_table, result_to_csv, result_to_dict
+from .ruleset import Category, Correction, RuleSet, RuleSetError, Selection, Tree
+from .storage import dump_ruleset, load_ruleset, ruleset_from_dict, ruleset_to_dict
+
+__all__ = [
+    "AggregationResult",
+    "Category",
+    "Checks",
+    "Correction",
+    "Formula",
+    "FormulaError",
+    "LineResult",
+    "NodeResult",
+    "RuleSet",
+    "RuleSetError",
+    "Selection",
+    "Share",
+    "Tree",
+    "TreeResult",
+    "aggregate",
+    "default_ruleset",
+    "dump_ruleset",
+    "import_gironde",
+    "import_mapping",
+    "load_ruleset",
+    "multi_year_table",
+    "native",
+    "parse_formula",
+    "result_to_csv",
+    "result_to_dict",
+    "ruleset_from_dict",
+    "ruleset_to_dict",
+]

@@ -1,0 +1,167 @@
+"""Rule sets: which lines count (``Selection``), category trees, and split lines.
+
+A rule set is plain data meant to be versioned (see :mod:`.storage`); formulas are kept as
+text and parsed once into :class:`~.formula.Formula` when the rule set is built, so an
+invalid formula is reported when rules are loaded, not when a document is aggregated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from ..messages import Message
+from ..model import Stage
+from .formula import Formula, FormulaError, parse_formula
+
+OPERATIONS = ("reel", "ordre", "tout")
+DEFAULT_AMOUNTS = {
+    Stage.BP.name: "MtPrev",
+    Stage.BS.name: "MtPrev",
+    Stage.DM.name: "MtPrev",
+    Stage.CA.name: "MtReal",
+    Stage.CFU.name: "MtReal",
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which lines of a document are aggregated, and with which amount.
+
+    Calculated totals (``calculated="true"``) are never counted, whatever this says.
+    """
+
+    amounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_AMOUNTS))
+    """Amount field by stage name (``BP``, ``DM``, ``BS``, ``CA``, ``CFU``)."""
+    operations: str = "reel"
+    """``reel`` (``OpBudg`` 0, the default of published explorers), ``ordre`` or ``tout``."""
+    exclude_natures: tuple[str, ...] = ("001", "002")
+    """Natures left out, exactly: the carried-over results by default."""
+    skip_zero: bool = True
+    """Drop lines whose amount (after merging duplicates) is zero."""
+    merge_duplicates: bool = True
+    """Sum lines with the same (CodRD, Fonction, Nature, OpBudg) into one."""
+
+    def amount_field(self, stage: Stage | None) -> str:
+        name = stage.name if stage is not None else "CA"
+        return self.amounts.get(name) or DEFAULT_AMOUNTS[name]
+
+
+@dataclass
+class Category:
+    """A node of a tree: a branch with ``children`` or a leaf with a ``formula``."""
+
+    id: str
+    label: str
+    label_en: str | None = None
+    description: str | None = None
+    formula_text: str | None = None
+    children: list[Category] = field(default_factory=list)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @cached_property
+    def formula(self) -> Formula | None:
+        """The parsed formula; ``None`` for an empty leaf (reported by the checks)."""
+        if not self.formula_text or not self.formula_text.strip():
+            return None
+        return parse_formula(self.formula_text)
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[Category, int]]:
+        yield self, depth
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+@dataclass
+class Tree:
+    """One partition of the document's lines (e.g. "by service", "by public")."""
+
+    id: str
+    label: str
+    label_en: str | None = None
+    description: str | None = None
+    categories: list[Category] = field(default_factory=list)
+
+    def walk(self) -> Iterator[tuple[Category, int]]:
+        for category in self.categories:
+            yield from category.walk()
+
+    def leaves(self) -> list[Category]:
+        return [c for c, _ in self.walk() if c.is_leaf]
+
+    def find(self, category_id: str) -> Category | None:
+        return next((c for c, _ in self.walk() if c.id == category_id), None)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An exact share of one line assigned to a leaf for one year (a split line)."""
+
+    exer: int
+    cod_rd: str
+    nature: str
+    fonction: str | None
+    amount: Decimal
+    category: str
+    tree: str | None = None
+    """The tree holding ``category``; ``None``: every tree that has a leaf of that id."""
+
+    @property
+    def key(self) -> tuple[int, str, str, str]:
+        return (self.exer, self.cod_rd, self.nature, self.fonction or "")
+
+
+@dataclass
+class RuleSet:
+    id: str
+    label: str
+    label_en: str | None = None
+    description: str | None = None
+    selection: Selection = field(default_factory=Selection)
+    trees: list[Tree] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list, compare=False)
+    """What an importer noticed (empty formulas, unknown codes…); not saved."""
+
+    def tree(self, tree_id: str | None = None) -> Tree:
+        if tree_id is None:
+            return self.trees[0]
+        for tree in self.trees:
+            if tree.id == tree_id:
+                return tree
+        raise KeyError(tree_id)
+
+    def formula_errors(self) -> list[tuple[str, str, FormulaError]]:
+        """``(tree id, category id, error)`` for every leaf whose formula does not parse."""
+        errors = []
+        for tree in self.trees:
+            for leaf in tree.leaves():
+                try:
+                    leaf.formula  # noqa: B018 - parsing is the check
+                except FormulaError as exc:
+                    errors.append((tree.id, leaf.id, exc))
+        return errors
+
+    def empty_leaves(self) -> list[tuple[str, str]]:
+        return [
+            (tree.id, leaf.id)
+            for tree in self.trees
+            for leaf in tree.leaves()
+            if not (leaf.formula_text or "").strip()
+        ]
+
+
+class RuleSetError(ValueError):
+    """A rule set file that cannot be used, with a bilingual message."""
+
+    def __init__(self, message: Message) -> None:
+        self.msg = message
+        super().__init__(message.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        return self.msg.text(lang)

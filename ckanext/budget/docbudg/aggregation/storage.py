@@ -1,0 +1,217 @@
+"""The native, versionable file format of rule sets (YAML or JSON, same structure).
+
+Formulas are written in the native notation (explicit parentheses, named selectors), so a
+diff of two versions reads as what changed. Amounts are strings: Decimal, never float.
+
+.. code-block:: yaml
+
+    format: budget-aggregation/1
+    id: montreuil
+    label: Présentation de Montreuil
+    selection: {operations: reel, exclude_natures: ['001', '002'], ...}
+    trees:
+    - id: rdfi
+      label: Recettes et dépenses
+      categories:
+      - id: DF
+        label: Dépenses de fonctionnement
+        formula: sens:D & section:F
+    corrections:
+    - {exer: 2012, sens: D, nature: '65111', fonction: '51', montant: '13101007.65',
+       categorie: DF.1.1.3}
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..messages import Message
+from .formula import FormulaError, native, parse_formula
+from .ruleset import OPERATIONS, Category, Correction, RuleSet, RuleSetError, Selection, Tree
+
+FORMAT = "budget-aggregation/1"
+
+
+def _category_dict(category: Category) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": category.id, "label": category.label}
+    if category.label_en:
+        out["label_en"] = category.label_en
+    if category.description:
+        out["description"] = category.description
+    if category.children:
+        out["children"] = [_category_dict(child) for child in category.children]
+    else:
+        out["formula"] = native(category.formula) if category.formula is not None else ""
+    return out
+
+
+def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
+    sel = ruleset.selection
+    out: dict[str, Any] = {"format": FORMAT, "id": ruleset.id, "label": ruleset.label}
+    if ruleset.label_en:
+        out["label_en"] = ruleset.label_en
+    if ruleset.description:
+        out["description"] = ruleset.description
+    out["selection"] = {
+        "amounts": dict(sel.amounts),
+        "operations": sel.operations,
+        "exclude_natures": list(sel.exclude_natures),
+        "skip_zero": sel.skip_zero,
+        "merge_duplicates": sel.merge_duplicates,
+    }
+    out["trees"] = []
+    for tree in ruleset.trees:
+        item: dict[str, Any] = {"id": tree.id, "label": tree.label}
+        if tree.label_en:
+            item["label_en"] = tree.label_en
+        if tree.description:
+            item["description"] = tree.description
+        item["categories"] = [_category_dict(c) for c in tree.categories]
+        out["trees"].append(item)
+    if ruleset.corrections:
+        out["corrections"] = [
+            {
+                "exer": c.exer,
+                "sens": c.cod_rd,
+                "nature": c.nature,
+                "fonction": c.fonction,
+                "montant": str(c.amount),
+                "categorie": c.category,
+                **({"arbre": c.tree} if c.tree else {}),
+            }
+            for c in ruleset.corrections
+        ]
+    return out
+
+
+def dump_ruleset(ruleset: RuleSet, fmt: str = "yaml") -> str:
+    """Native text of a rule set (``yaml`` or ``json``)."""
+    data = ruleset_to_dict(ruleset)
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _err(fr: str, en: str, **params: Any) -> RuleSetError:
+    return RuleSetError(Message(fr, en, params))
+
+
+def _category(data: Any, where: str) -> Category:
+    if not isinstance(data, dict) or not data.get("id") or "label" not in data:
+        raise _err(
+            "{where} : une catégorie doit avoir « id » et « label ».",
+            "{where}: a category needs 'id' and 'label'.",
+            where=where,
+        )
+    children = data.get("children") or []
+    category = Category(
+        id=str(data["id"]),
+        label=str(data["label"]),
+        label_en=data.get("label_en"),
+        description=data.get("description"),
+        formula_text=None if children else str(data.get("formula") or ""),
+        children=[_category(child, f"{where}/{data['id']}") for child in children],
+    )
+    if category.formula_text:
+        try:
+            parse_formula(category.formula_text)
+        except FormulaError as exc:
+            raise RuleSetError(
+                Message(
+                    "{where}/{id} : {fr}",
+                    "{where}/{id}: {en}",
+                    {
+                        "where": where,
+                        "id": category.id,
+                        "fr": exc.text_in("fr"),
+                        "en": exc.text_in("en"),
+                    },
+                )
+            ) from exc
+    return category
+
+
+def ruleset_from_dict(data: Any) -> RuleSet:
+    """Build and validate a rule set; formulas are parsed here, errors name the leaf."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _err(
+            "Ce fichier n'est pas un jeu de règles d'agrégation (format « {format} » attendu).",
+            "This file is not an aggregation rule set ('{format}' format expected).",
+            format=FORMAT,
+        )
+    sel = data.get("selection") or {}
+    if sel.get("operations", "reel") not in OPERATIONS:
+        raise _err(
+            "selection.operations doit valoir {choices}.",
+            "selection.operations must be one of {choices}.",
+            choices=", ".join(OPERATIONS),
+        )
+    defaults = Selection()
+    selection = Selection(
+        amounts={**defaults.amounts, **(sel.get("amounts") or {})},
+        operations=sel.get("operations", defaults.operations),
+        exclude_natures=tuple(str(n) for n in sel.get("exclude_natures", defaults.exclude_natures)),
+        skip_zero=bool(sel.get("skip_zero", defaults.skip_zero)),
+        merge_duplicates=bool(sel.get("merge_duplicates", defaults.merge_duplicates)),
+    )
+    trees = []
+    for item in data.get("trees") or []:
+        tree_id = str(item.get("id") or "")
+        trees.append(
+            Tree(
+                id=tree_id,
+                label=str(item.get("label") or tree_id),
+                label_en=item.get("label_en"),
+                description=item.get("description"),
+                categories=[_category(c, tree_id) for c in item.get("categories") or []],
+            )
+        )
+    if not trees:
+        raise _err("Le jeu de règles n'a aucun arbre.", "The rule set has no tree.")
+    corrections = []
+    for row in data.get("corrections") or []:
+        try:
+            amount = Decimal(str(row["montant"]))
+            corrections.append(
+                Correction(
+                    exer=int(row["exer"]),
+                    cod_rd=str(row["sens"]),
+                    nature=str(row["nature"]),
+                    fonction=str(row["fonction"]) if row.get("fonction") else None,
+                    amount=amount,
+                    category=str(row["categorie"]),
+                    tree=row.get("arbre"),
+                )
+            )
+        except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
+            raise _err(
+                "Correction illisible : {row}.", "Unreadable correction: {row}.", row=row
+            ) from exc
+    return RuleSet(
+        id=str(data.get("id") or "rules"),
+        label=str(data.get("label") or data.get("id") or ""),
+        label_en=data.get("label_en"),
+        description=data.get("description"),
+        selection=selection,
+        trees=trees,
+        corrections=corrections,
+    )
+
+
+def load_ruleset(path: str | Path) -> RuleSet:
+    """Read a native rule set, or a Gironde-style JSON tree (imported on the fly)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".json"):
+        data = json.loads(text)
+        if isinstance(data, dict) and "format" not in data and "children" in data:
+            from .importers import import_gironde
+
+            return import_gironde(path)
+    else:
+        data = yaml.safe_load(text)
+    return ruleset_from_dict(data)

@@ -1,0 +1,157 @@
+"""Aggregating real documents: the published Montreuil figures, default partitions, checks."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ckanext.budget.docbudg.aggregation import (
+    Category,
+    Correction,
+    RuleSet,
+    Selection,
+    Tree,
+    aggregate,
+    default_ruleset,
+    import_gironde,
+    load_ruleset,
+)
+from ckanext.budget.docbudg.reader import read_document
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SAMPLES = FIXTURES / "samples"
+RULES = FIXTURES / "rules"
+MONTREUIL_2018 = SAMPLES / "montreuil" / "Montreuil_CA_2018.xml.gz"
+ALL_SAMPLES = sorted(p for p in SAMPLES.glob("*/*.xml*") if p.parent.name != "invalid")
+
+
+@pytest.fixture(scope="module")
+def montreuil_2018():
+    return read_document(MONTREUIL_2018)
+
+
+def _ruleset(*leaves, selection=None, corrections=()):
+    tree = Tree(
+        id="t", label="t", categories=[Category(id=i, label=i, formula_text=f) for i, f in leaves]
+    )
+    return RuleSet(
+        id="r",
+        label="r",
+        selection=selection or Selection(),
+        trees=[tree],
+        corrections=list(corrections),
+    )
+
+
+def test_montreuil_published_conventions_give_the_published_totals(montreuil_2018):
+    result = aggregate(montreuil_2018, load_ruleset(RULES / "montreuil.yaml"))
+    tree = result.trees["rdfi"]
+    totals = {node.id: node.total for node in tree.nodes}
+    assert totals == {
+        "DF": Decimal("191602651.45"),
+        "DI": Decimal("60181357.57"),
+        "RF": Decimal("210345758.09"),
+        "RI": Decimal("43108809.73"),
+    }
+    assert tree.checks.ok
+    assert result.amount_field == "MtReal"
+
+
+@pytest.mark.parametrize("path", ALL_SAMPLES, ids=lambda p: p.name)
+def test_default_trees_are_complete_partitions_on_every_sample(path):
+    doc = read_document(path)
+    result = aggregate(doc, default_ruleset(doc))
+    assert set(result.trees) == {"fonction", "chapitre"}
+    for tree in result.trees.values():
+        assert tree.checks.unmatched == []
+        assert tree.checks.multiple == []
+        assert tree.checks.rdfi_mismatches == {}
+        grand_total = sum((node.total for node in tree.nodes), Decimal(0))
+        assert grand_total == sum(result.rdfi.values())
+
+
+def test_default_trees_use_official_labels_and_put_lines_without_function_apart():
+    malo = read_document(SAMPLES / "saint-malo" / "SaintMaloAgglo_transport_BP_2022.xml")
+    result = aggregate(malo, default_ruleset(malo))
+    by_function = result.trees["fonction"]
+    assert by_function.node("D.non-ventile").total == result.rdfi["DF"] + result.rdfi["DI"]
+    assert result.amount_field == "MtPrev"
+    montreuil = read_document(MONTREUIL_2018)
+    chapters = aggregate(montreuil, default_ruleset(montreuil)).trees["chapitre"]
+    assert chapters.node("DF.012").label.lower().startswith("charges de personnel")
+    leaf = chapters.node("DF.012")
+    assert leaf.shares and all(s.line.nature_label for s in leaf.shares)
+
+
+def test_selection_is_overridable(montreuil_2018):
+    everything = Selection(operations="tout", exclude_natures=())
+    real = aggregate(montreuil_2018, _ruleset(("all", "tout")))
+    wide = aggregate(montreuil_2018, _ruleset(("all", "tout"), selection=everything))
+    assert len(wide.lines) > len(real.lines)
+    ordre = [line for line in wide.lines if line.entry.op_budg == "1"]
+    assert ordre and not [line for line in real.lines if line.entry.op_budg == "1"]
+    assert {line.entry.nature for line in wide.lines} >= {"002"}
+
+
+def test_checks_name_unmatched_and_doubly_counted_lines(montreuil_2018):
+    result = aggregate(
+        montreuil_2018,
+        _ruleset(("salaires", "DF ∩ Ch012"), ("charges", "DF ∩ C64"), ("invest", "DI")),
+    )
+    checks = result.trees["t"].checks
+    assert not checks.ok
+    assert checks.multiple and all(
+        leaves == ["salaires", "charges"] for _, leaves in checks.multiple
+    )
+    assert {line.entry.rdfi for line in checks.unmatched} == {"DF", "RF", "RI"}
+    expected, counted = checks.rdfi["RF"]
+    assert expected == Decimal("213229248.09") and counted == 0
+    assert len(checks.messages()) >= 3
+
+
+def test_split_lines_assign_exact_shares_and_report_shares_that_do_not_add_up(montreuil_2018):
+    line = next(
+        found
+        for found in aggregate(montreuil_2018, _ruleset(("x", "DF"))).lines
+        if found.entry.fonction
+    )
+    e = line.entry
+    half = (e.amount / 2).quantize(Decimal("0.01"))
+    rules = [("a", "DF"), ("b", "R"), ("c", "DI")]
+    split = [
+        Correction(2018, e.cod_rd, e.nature, e.fonction, half, "b"),
+        Correction(2018, e.cod_rd, e.nature, e.fonction, e.amount - half, "c"),
+    ]
+    result = aggregate(montreuil_2018, _ruleset(*rules, corrections=split))
+    tree = result.trees["t"]
+    assert tree.checks.ok
+    assert [s.amount for s in tree.node("b").shares if s.split] == [half]
+    # another year's corrections do not apply
+    other_year = [
+        Correction(2017, c.cod_rd, c.nature, c.fonction, c.amount, c.category) for c in split
+    ]
+    assert (
+        aggregate(montreuil_2018, _ruleset(*rules, corrections=other_year))
+        .trees["t"]
+        .node("b")
+        .total
+        == result.rdfi["RF"] + result.rdfi["RI"]
+    )
+    short = split[:1]
+    checks = aggregate(montreuil_2018, _ruleset(*rules, corrections=short)).trees["t"].checks
+    assert checks.split_mismatches[0][1] == half
+    assert not checks.ok
+
+
+def test_gironde_rules_compile_on_a_real_document_and_their_overlaps_are_named(montreuil_2018):
+    rules = import_gironde(
+        RULES / "gironde-description-agregation.json",
+        RULES / "gironde-corrections-agregation.csv",
+    )
+    tree = aggregate(montreuil_2018, rules).trees["gironde"]
+    assert tree.checks.empty_leaves == ["DI.2.6", "RF.4.2"]
+    # "by prestations" (DF.1) and "by public" (DF.2) are alternative views of one budget
+    pairs = {tuple(leaves) for _, leaves in tree.checks.multiple}
+    assert ("DF.1.4", "DF.2.2") in pairs
+    assert tree.node("RI.6").formula == "RF∩C775"
+    assert tree.node("RI.6").total == Decimal("2883490.00")
