@@ -195,3 +195,14 @@ def test_sniff_recognises_budget_documents_by_content() -> None:
     assert sniff(gzip.compress(raw)[:4096])
     assert sniff(hostile.minimal("UTF-16")[:4096])
     assert not sniff(b"Nature;Fonction;Montant\n6042;020;12.5\n")
+
+
+def test_annex_records_are_found_whatever_their_block_is_called() -> None:
+    data = hostile.minimal().replace(
+        b"</Budget>",
+        b"<Annexes><DATA_MEMBRESASA><MEMBREASA><Proprietaire V='X'/></MEMBREASA>"
+        b"</DATA_MEMBRESASA></Annexes></Budget>",
+    )
+    doc = read_document(data)
+    assert doc.annex_blocks() == {"MEMBREASA": 1}
+    assert doc.annex_records("MEMBREASA") == [{"Proprietaire": "X"}]

@@ -342,10 +342,14 @@ class BudgetDocument:
         return counts
 
     def annex_elements(self, record: str) -> Iterator[etree._Element]:
-        """Elements of an annex record type, e.g. ``annex_elements("CONCOURS")``."""
+        """Elements of an annex record type, e.g. ``annex_elements("CONCOURS")``.
+
+        Blocks are not always named after their records (``DATA_MEMBRESASA`` holds
+        ``MEMBREASA``), so records are looked up in every ``DATA_*`` block.
+        """
         annexes = self.annexes
         if annexes is not None:
-            yield from annexes.iterfind(f"{q('DATA_' + record)}/{q(record)}")
+            yield from annexes.iterfind(f"*/{q(record)}")
 
     def annex_records(self, record: str) -> list[dict[str, str]]:
         """Annex records as ``{field: V}`` dicts (first occurrence of a repeated field)."""

@@ -44,6 +44,7 @@ SUPPORTED_ENCODINGS = {
 }
 _DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FORBIDDEN = ("<!DOCTYPE", "<!ENTITY")
+LIBXML2_MAX_DEPTH = 256
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ class Limits:
 
     max_bytes: int = 200 * 1024 * 1024
     """Largest accepted document, measured after decompression."""
-    max_depth: int = 40
-    """Deepest element nesting accepted (real documents stay under 12)."""
+    max_depth: int = LIBXML2_MAX_DEPTH
+    """Deepest element nesting accepted (real documents stay under 12). libxml2 refuses
+    deeper than 256 by itself; a lower limit costs one extra pass over the tree."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -115,7 +117,7 @@ def load_bytes(source: Source, limits: Limits = DEFAULT_LIMITS) -> bytes:
         data = _read_bounded(source, limits.max_bytes)
     if data.startswith(GZIP_MAGIC):
         data = _gunzip_bounded(data, limits.max_bytes)
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise errors.EmptyDocument()
     return data
 
@@ -156,12 +158,14 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, encoding: str) -> errors.BudgetDocError:
+def _syntax_error(
+    exc: etree.XMLSyntaxError, encoding: str, limits: Limits
+) -> errors.BudgetDocError:
     last = exc.error_log.last_error if exc.error_log else None
     type_name = last.type_name if last is not None else "ERR"
     line, column = (last.line, last.column) if last is not None else (exc.lineno, 0)
     if "DEPTH" in type_name or "Excessive depth" in (exc.msg or ""):
-        return errors.TooDeep(limit=DEFAULT_LIMITS.max_depth)
+        return errors.TooDeep(limit=min(limits.max_depth, LIBXML2_MAX_DEPTH))
     if any(word in type_name for word in ("ENCODING", "INVALID_CHAR", "CHARREF")):
         return errors.UnsupportedEncoding(encoding=encoding)
     if "ENTITY" in type_name:
@@ -171,7 +175,7 @@ def _syntax_error(exc: etree.XMLSyntaxError, encoding: str) -> errors.BudgetDocE
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
-    if root.xpath("boolean(/" + "/*" * (max_depth + 1) + ")"):
+    if max_depth < LIBXML2_MAX_DEPTH and root.xpath("boolean(/" + "/*" * (max_depth + 1) + ")"):
         raise errors.TooDeep(limit=max_depth)
 
 
@@ -199,7 +203,7 @@ def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, encoding) from None
+        raise _syntax_error(exc, encoding, limits) from None
     except ValueError as exc:  # lxml: unicode strings with declarations, bad input
         raise errors.MalformedXML(line=1, column=1, reason="invalid input") from exc
     tree = root.getroottree()

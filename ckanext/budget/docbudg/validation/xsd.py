@@ -1,0 +1,398 @@
+"""Layer 3: the official XSD (bundled V95), with the version gap told apart from defects.
+
+V95 validates documents up to ``VersionSchema`` 97. Newer documents (100–115 in the wild)
+fail only where a later schema added an element, an attribute or an enumeration value; for
+them those failures are warnings naming the gap, grouped by name, while every other failure
+stays an error. Each libxml2 error is classified by its type and the fixed wording of its
+message, and our own message is rebuilt from element and attribute names and what the
+schema expects: libxml2's text quotes the offending value, which may be personal data.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ..messages import Message
+from ..model import BudgetDocument, q
+from .locate import element_at, local_name, readable_path
+from .report import ERROR, INFO, LAYER_SCHEMA, WARNING, FindingCollector
+
+XSD_DIR = Path(__file__).resolve().parent.parent / "schemas" / "xsd" / "v95"
+XSD_ENTRY = XSD_DIR / "DocumentBudgetaire.xsd"
+BUNDLED_VERSION = 95
+MAX_VERSION_COVERED = 97
+"""Highest ``VersionSchema`` the bundled V95 schema fully validates."""
+
+_local = threading.local()
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+@functools.cache
+def declared_elements() -> frozenset[str]:
+    """Every element name V95 declares, wherever: tells an addition from a misplacement."""
+    names: set[str] = set()
+    for path in XSD_DIR.glob("*.xsd"):
+        tree = etree.parse(str(path), etree.XMLParser(no_network=True, load_dtd=False))
+        names.update(el.get("name") for el in tree.iter(f"{_XS}element") if el.get("name"))
+    return frozenset(names)
+
+
+def bundled_schema() -> etree.XMLSchema:
+    """The compiled V95 schema, built once per thread.
+
+    An lxml validator keeps the error log of its last run on itself, so threads (a CKAN
+    worker pool) must not share one; compiling takes about 20 ms.
+    """
+    schema = getattr(_local, "schema", None)
+    if schema is None:
+        parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+        schema = etree.XMLSchema(etree.parse(str(XSD_ENTRY), parser))
+        _local.schema = schema
+    return schema
+
+
+# -- messages ---------------------------------------------------------------------------
+_HINT_EXPORT = Message(
+    "Corrigez la saisie dans TotEM ou dans votre logiciel financier puis exportez à nouveau "
+    "le document ; ne modifiez pas le XML à la main.",
+    "Fix the entry in TotEM or your finance software and export the document again; do not "
+    "edit the XML by hand.",
+)
+_HINT_NEWER = Message(
+    "Rien à faire si le document vient d'un outil à jour : le portail ne dispose que du "
+    "schéma V95 et ne peut pas vérifier ces ajouts. Signalez-le à l'administrateur du "
+    "portail si l'avertissement persiste pour des documents récents.",
+    "Nothing to do if the document comes from an up-to-date tool: the portal only has the V95 "
+    "schema and cannot check these additions. Tell the portal administrator if the warning "
+    "persists for recent documents.",
+)
+_VERSION_NEWER = Message(
+    "Le document déclare la version {version} du schéma ; le schéma officiel embarqué est la "
+    "version {bundled}, qui couvre les documents jusqu'à la version {covered}. Les éléments, "
+    "attributs et valeurs qu'elle ne connaît pas sont signalés comme avertissements.",
+    "The document declares schema version {version}; the bundled official schema is version "
+    "{bundled}, which covers documents up to version {covered}. Elements, attributes and "
+    "values it does not know are reported as warnings.",
+)
+_NEWER_ELEMENT = Message(
+    "Élément « {element} » inattendu pour le schéma V{bundled} (dans {parent}) : "
+    "probablement un ajout d'une version plus récente (le document déclare la version "
+    "{version}). {count} occurrence(s), la première ligne {line}.",
+    "Element '{element}' is unexpected for schema V{bundled} (in {parent}): probably an "
+    "addition of a newer version (the document declares version {version}). "
+    "{count} occurrence(s), the first on line {line}.",
+)
+_NEWER_ATTRIBUTE = Message(
+    "Attribut « {attribute} » inconnu du schéma V{bundled} (sur {elements}) : probablement un "
+    "ajout d'une version plus récente (le document déclare la version {version}). "
+    "{count} occurrence(s), la première ligne {line}.",
+    "Attribute '{attribute}' is unknown to schema V{bundled} (on {elements}): probably an "
+    "addition of a newer version (the document declares version {version}). "
+    "{count} occurrence(s), the first on line {line}.",
+)
+_NEWER_VALUE = Message(
+    "Valeur de « {element} » hors de la liste du schéma V{bundled} ({rule}) : la liste a "
+    "peut-être été complétée depuis (le document déclare la version {version}). "
+    "{count} occurrence(s), la première ligne {line}.",
+    "Value of '{element}' outside schema V{bundled}'s list ({rule}): the list may have been "
+    "extended since (the document declares version {version}). {count} occurrence(s), the "
+    "first on line {line}.",
+)
+_MISPLACED_NEWER = Message(
+    "Élément « {element} » inattendu à cet endroit (dans {parent}) : le schéma V{bundled} le "
+    "connaît ailleurs. Une version plus récente (le document déclare la version {version}) "
+    "l'a peut-être déplacé, sinon un élément obligatoire manque avant lui. "
+    "{count} occurrence(s), la première ligne {line}.",
+    "Element '{element}' is not expected here (in {parent}): schema V{bundled} knows it "
+    "elsewhere. A newer version (the document declares version {version}) may have moved it; "
+    "otherwise a required element is missing before it. {count} occurrence(s), the first on "
+    "line {line}.",
+)
+_UNEXPECTED_ELEMENT = Message(
+    "Élément « {element} » inattendu à cet endroit (dans {parent}). Attendu : {expected_fr}.",
+    "Element '{element}' is not expected here (in {parent}). Expected: {expected_en}.",
+)
+_MISSING_ELEMENT = Message(
+    "Il manque un élément obligatoire dans « {element} ». Attendu : {expected_fr}.",
+    "A required element is missing in '{element}'. Expected: {expected_en}.",
+)
+_UNKNOWN_ATTRIBUTE = Message(
+    "L'attribut « {attribute} » n'est pas permis sur l'élément « {element} ».",
+    "Attribute '{attribute}' is not allowed on element '{element}'.",
+)
+_MISSING_ATTRIBUTE = Message(
+    "L'attribut obligatoire « {attribute} » manque sur l'élément « {element} ».",
+    "Required attribute '{attribute}' is missing on element '{element}'.",
+)
+_INVALID_VALUE = Message(
+    "La valeur de l'attribut « {attribute} » de l'élément « {element} » ne respecte pas le "
+    "schéma ({rule}).",
+    "The value of attribute '{attribute}' of element '{element}' does not follow the schema "
+    "({rule}).",
+)
+_INVALID = Message(
+    "L'élément « {element} » ne respecte pas le schéma (règle {kind}).",
+    "Element '{element}' does not follow the schema (rule {kind}).",
+)
+
+# -- parsing libxml2's fixed wording (never its quoted values) ----------------------------
+_HEAD = re.compile(r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: ")
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")
+_QNAME_NS = re.compile(r"\{[^}]*\}")
+_FACET = re.compile(r"^\[facet '(\w+)'\]")
+_TRAILING_NUMBER = re.compile(r"'(\d+)'\.?$")
+_TYPE_NAME = re.compile(r"(?:atomic|list|union) type '(?:\{[^}]*\})?([\w.-]+)'\.?$")
+_MAX_LIST = 10
+
+_ELEMENT_ERRORS = {"SCHEMAV_ELEMENT_CONTENT"}
+_VALUE_ERROR_PREFIX = "SCHEMAV_CVC_"
+_CHECKED_LATER = {
+    ("EnTeteDocBudgetaire", "IdColl"),
+    ("EnTeteBudget", "IdEtab"),
+    ("BlocBudget", "NatDec"),
+    ("BlocBudget", "Exer"),
+    ("LigneBudget", "CodRD"),
+    ("LigneBudget", "OpBudg"),
+}
+"""Values layers 4 and 5 check more precisely (SIRET key, plausible year, stage CFU 10,
+direction and operation type outside calculated totals): one finding, not two."""
+_CHECKED_LATER_NAMES = {name for _, name in _CHECKED_LATER}
+
+
+def _names(text: str) -> str:
+    names = [n.strip() for n in _QNAME_NS.sub("", text).split(",") if n.strip()]
+    shown = ", ".join(names[:_MAX_LIST])
+    return shown + (", …" if len(names) > _MAX_LIST else "")
+
+
+def _value_rule(body: str) -> tuple[str, bool]:
+    """A readable statement of the rule a value broke, and whether it is an enumeration."""
+    facet = _FACET.match(body)
+    if facet and facet.group(1) == "enumeration":
+        start = body.rfind(" the set {")
+        values = body[start + len(" the set {") :].rstrip(".}") if start >= 0 else ""
+        listed = [v.strip().strip("'") for v in values.split(",") if v.strip()]
+        shown = ", ".join(listed[:_MAX_LIST]) + (", …" if len(listed) > _MAX_LIST else "")
+        return f"enumeration: {shown}", True
+    if facet and facet.group(1) == "pattern":
+        start = body.rfind("by the pattern '")
+        pattern = body[start + len("by the pattern '") :].rstrip(".'") if start >= 0 else ""
+        return f"pattern {pattern}", False
+    if facet:
+        limit = _TRAILING_NUMBER.search(body)
+        return f"{facet.group(1)} {limit.group(1)}" if limit else facet.group(1), False
+    type_name = _TYPE_NAME.search(body)
+    if type_name:
+        return f"type {type_name.group(1)}", False
+    return "type", False
+
+
+@dataclass
+class _Group:
+    """Occurrences of one version-gap warning."""
+
+    line: int | None
+    path: str | None
+    count: int = 0
+    on: list[str] = field(default_factory=list)
+
+
+class _SchemaCheck:
+    def __init__(self, doc: BudgetDocument, collector: FindingCollector) -> None:
+        self.doc = doc
+        self.top = doc.budget_root
+        self.collector = collector
+        self.version = doc.header.version_schema
+        self.newer = self.version is not None and self.version > MAX_VERSION_COVERED
+        self.groups: dict[tuple[str, str], _Group] = {}
+        self.values_seen: set[tuple[int, str, str]] = set()
+
+    def run(self) -> None:
+        if self.newer:
+            self.collector.add(
+                "xsd_version_newer",
+                INFO,
+                LAYER_SCHEMA,
+                _VERSION_NEWER.with_params(
+                    version=self.version, bundled=BUNDLED_VERSION, covered=MAX_VERSION_COVERED
+                ),
+                line=self._version_line(),
+                path="VersionSchema",
+            )
+        schema = bundled_schema()
+        if schema.validate(self.top):
+            return
+        for error in schema.error_log:
+            self._classify(error)
+        self._flush_groups()
+
+    def _version_line(self) -> int | None:
+        el = self.top.find(q("VersionSchema"))
+        return el.sourceline if el is not None else None
+
+    def _locate(self, error: etree._LogEntry) -> tuple[etree._Element | None, str | None]:
+        element = element_at(self.top, error.path)
+        return element, readable_path(element, self.top) if element is not None else None
+
+    def _classify(self, error: etree._LogEntry) -> None:
+        message = error.message or ""
+        head = _HEAD.match(message)
+        element_name = head.group(1) if head else "?"
+        attribute = head.group(2) if head else None
+        body = message[head.end() :] if head else ""
+        kind = error.type_name
+        found = _EXPECTED.search(body)
+        expected = (
+            {"expected_fr": _names(found.group(1)), "expected_en": _names(found.group(1))}
+            if found
+            else {"expected_fr": "plus aucun élément", "expected_en": "no further element"}
+        )
+
+        if kind in _ELEMENT_ERRORS and body.startswith("This element is not expected"):
+            code = "xsd_unexpected_element"
+            if self.newer:
+                code = (
+                    "xsd_misplaced_element_newer"
+                    if element_name in declared_elements()
+                    else "xsd_newer_element"
+                )
+                self._group(code, element_name, error)
+            else:
+                element, path = self._locate(error) if self._listed(code) else (None, None)
+                parent = element.getparent() if element is not None else None
+                parent_name = local_name(parent.tag) if parent is not None else "?"
+                self._error(
+                    code,
+                    _UNEXPECTED_ELEMENT.with_params(
+                        element=element_name, parent=parent_name, **expected
+                    ),
+                    error,
+                    path,
+                )
+        elif kind in _ELEMENT_ERRORS and "Missing child element" in body:
+            self._error(
+                "xsd_missing_element",
+                _MISSING_ELEMENT.with_params(element=element_name, **expected),
+                error,
+            )
+        elif attribute and "is not allowed" in body and "The attribute" in body:
+            if self.newer:
+                self._group("xsd_newer_attribute", attribute, error, element_name)
+            else:
+                self._error(
+                    "xsd_unknown_attribute",
+                    _UNKNOWN_ATTRIBUTE.with_params(attribute=attribute, element=element_name),
+                    error,
+                )
+        elif "is required but missing" in body:
+            missing = re.search(r"The attribute '([^']+)' is required", body)
+            self._error(
+                "xsd_missing_attribute",
+                _MISSING_ATTRIBUTE.with_params(
+                    attribute=missing.group(1) if missing else "V", element=element_name
+                ),
+                error,
+            )
+        elif attribute and kind.startswith(_VALUE_ERROR_PREFIX):
+            self._value_error(error, element_name, attribute, body)
+        else:
+            kind_text = kind.removeprefix("SCHEMAV_").lower()
+            self._error(
+                "xsd_invalid", _INVALID.with_params(element=element_name, kind=kind_text), error
+            )
+
+    def _value_error(
+        self, error: etree._LogEntry, element_name: str, attribute: str, body: str
+    ) -> None:
+        key = (error.line, error.path, attribute)
+        if key in self.values_seen:
+            return  # libxml2 may report a facet, then the type, for one value
+        self.values_seen.add(key)
+        if element_name in _CHECKED_LATER_NAMES:
+            element = element_at(self.top, error.path)
+            if element is not None and self._checked_later(element):
+                return
+        rule, is_enumeration = _value_rule(body)
+        if is_enumeration and self.newer:
+            self._group("xsd_newer_value", element_name, error, rule)
+            return
+        self._error(
+            "xsd_invalid_value",
+            _INVALID_VALUE.with_params(attribute=attribute, element=element_name, rule=rule),
+            error,
+        )
+
+    def _checked_later(self, element: etree._Element) -> bool:
+        parent = element.getparent()
+        if parent is None:
+            return False
+        key = (local_name(parent.tag), local_name(element.tag))
+        if key not in _CHECKED_LATER:
+            return False
+        holder = parent.getparent()
+        return holder is not None and (holder is self.top or holder.getparent() is self.top)
+
+    def _listed(self, code: str) -> bool:
+        """Whether a finding of ``code`` will be kept: locating costs a walk, skip it if not."""
+        return self.collector.count(code) < self.collector.cap
+
+    def _error(
+        self,
+        code: str,
+        message: Message,
+        error: etree._LogEntry,
+        path: str | None = None,
+    ) -> None:
+        if path is None and self._listed(code):
+            path = self._locate(error)[1]
+        self.collector.add(
+            code, ERROR, LAYER_SCHEMA, message, _HINT_EXPORT, line=error.line, path=path
+        )
+
+    def _group(self, code: str, name: str, error: etree._LogEntry, on: str | None = None) -> None:
+        """Count a version-gap occurrence; only the first is located (a walk per error)."""
+        group = self.groups.get((code, name))
+        if group is None:
+            element, path = self._locate(error)
+            if on is None and element is not None:
+                parent = element.getparent()
+                on = local_name(parent.tag) if parent is not None else None
+            group = self.groups[(code, name)] = _Group(error.line, path)
+        group.count += 1
+        if on and on not in group.on and len(group.on) <= _MAX_LIST:
+            group.on.append(on)
+
+    def _flush_groups(self) -> None:
+        templates = {
+            "xsd_newer_element": _NEWER_ELEMENT,
+            "xsd_misplaced_element_newer": _MISPLACED_NEWER,
+            "xsd_newer_attribute": _NEWER_ATTRIBUTE,
+            "xsd_newer_value": _NEWER_VALUE,
+        }
+        for (code, name), group in self.groups.items():
+            on = ", ".join(group.on[:_MAX_LIST]) + (", …" if len(group.on) > _MAX_LIST else "")
+            message = templates[code].with_params(
+                element=name,
+                attribute=name,
+                parent=on or "?",
+                elements=on or "?",
+                rule=on or "?",
+                bundled=BUNDLED_VERSION,
+                version=self.version,
+                count=group.count,
+                line=group.line if group.line is not None else "?",
+            )
+            self.collector.add(
+                code, WARNING, LAYER_SCHEMA, message, _HINT_NEWER, line=group.line, path=group.path
+            )
+
+
+def check_schema(doc: BudgetDocument, collector: FindingCollector) -> None:
+    """Validate the ``DocumentBudgetaire`` (the budget part of a CFU) against V95."""
+    _SchemaCheck(doc, collector).run()
