@@ -1,0 +1,202 @@
+"""Every text the ``budget-doc`` command shows, in French and English.
+
+Kept apart from the command logic so that a translator reviews one file.
+"""
+
+from __future__ import annotations
+
+from .messages import Message
+
+M = Message
+
+PROG_DESCRIPTION = M(
+    "Anonymiser, valider et convertir des documents budgétaires TotEM "
+    "(DocumentBudgetaire, compte financier unique).",
+    "Anonymise, validate and convert TotEM budget documents "
+    "(DocumentBudgetaire, compte financier unique).",
+)
+PROG_EPILOG = M(
+    "Codes de sortie : 0 succès, 1 document en erreur ou fichier en échec, 2 usage "
+    "incorrect, 3 fichier illisible comme document budgétaire, 4 erreur d'entrée-sortie.",
+    "Exit codes: 0 success, 1 document with errors or failed file, 2 wrong usage, "
+    "3 file unreadable as a budget document, 4 input/output error.",
+)
+USAGE = M("utilisation : ", "usage: ")
+POSITIONALS = M("arguments", "arguments")
+OPTIONALS = M("options", "options")
+HELP_HELP = M("afficher cette aide et quitter", "show this help and exit")
+HELP_LANG = M(
+    "langue des messages (par défaut : celle de la session)",
+    "language of the messages (default: the session's)",
+)
+HELP_MAX_SIZE = M(
+    "taille maximale acceptée d'un document, en Mo, après décompression (défaut : {default})",
+    "largest accepted document, in MB, after decompression (default: {default})",
+)
+HELP_PLANS_DIR = M(
+    "répertoire de plans de comptes importés (défaut : $BUDGET_DOC_PLANS_DIR, puis les "
+    "plans fournis)",
+    "directory of imported plans de comptes (default: $BUDGET_DOC_PLANS_DIR, then the "
+    "bundled plans)",
+)
+HELP_FILE = M("document budgétaire (.xml ou .xml.gz)", "budget document (.xml or .xml.gz)")
+HELP_FORMAT = M("format de sortie", "output format")
+HELP_OUTPUT = M(
+    "fichier à écrire (« - » pour la sortie standard ; .gz pour compresser le XML)",
+    "file to write ('-' for standard output; .gz to compress the XML)",
+)
+HELP_STRICT = M(
+    "occulter aussi tout bénéficiaire dont la nature juridique n'est pas renseignée",
+    "also occult every beneficiary whose legal nature is not given",
+)
+HELP_REPLACEMENT = M("texte qui remplace les données occultées", "text that replaces occulted data")
+HELP_REPORT = M(
+    "écrire aussi le rapport d'anonymisation (JSON) dans ce fichier",
+    "also write the anonymisation report (JSON) to this file",
+)
+
+HELP_INFO = M(
+    "afficher l'en-tête d'un document (collectivité, exercice, étape) et ses effectifs",
+    "show a document's header (authority, year, stage) and counts",
+)
+HELP_ANONYMISE = M(
+    "occulter les données personnelles et écrire le document anonymisé",
+    "occult personal data and write the anonymised document",
+)
+HELP_VALIDATE = M(
+    "valider un document (code de sortie 1 s'il a des erreurs, 0 s'il n'a que des avertissements)",
+    "validate a document (exit code 1 if it has errors, 0 if it only has warnings)",
+)
+HELP_CONVERT = M(
+    "anonymiser puis convertir un document (SCDL budget, SCDL subventions, lignes)",
+    "anonymise then convert a document (SCDL budget, SCDL subsidies, lines)",
+)
+HELP_TO = M("format d'export", "export format")
+HELP_BATCH = M(
+    "anonymiser, valider et convertir tous les .xml/.xml.gz d'un répertoire",
+    "anonymise, validate and convert every .xml/.xml.gz of a directory",
+)
+HELP_BATCH_DIR = M(
+    "répertoire à traiter (sous-répertoires compris)",
+    "directory to process (sub-directories included)",
+)
+HELP_BATCH_OUT = M(
+    "répertoire des résultats (créé au besoin)", "directory for the results (created if needed)"
+)
+HELP_JOBS = M(
+    "nombre de processus en parallèle (défaut : {default})",
+    "number of processes in parallel (default: {default})",
+)
+HELP_PLANS = M("gérer les plans de comptes", "manage the plans de comptes")
+HELP_PLANS_IMPORT = M(
+    "importer les planDeCompte.xml officiels d'un répertoire",
+    "import the official planDeCompte.xml files of a directory",
+)
+HELP_PLANS_SRC = M(
+    "répertoire contenant les planDeCompte.xml (ex. <année>/<norme>/<déclinaison>/)",
+    "directory holding the planDeCompte.xml files (e.g. <year>/<norme>/<declinaison>/)",
+)
+HELP_PLANS_DEST = M(
+    "répertoire de destination (défaut : $BUDGET_DOC_PLANS_DIR)",
+    "destination directory (default: $BUDGET_DOC_PLANS_DIR)",
+)
+
+# -- output ----------------------------------------------------------------------------
+INFO_LINES = {
+    "authority": M("Collectivité", "Authority"),
+    "budget": M("Budget", "Budget"),
+    "nomenclature": M("Nomenclature", "Nomenclature"),
+    "exer": M("Exercice", "Year"),
+    "stage": M("Étape", "Stage"),
+    "schema": M("Version du schéma", "Schema version"),
+    "lines": M("Lignes budgétaires", "Budget lines"),
+    "annexes": M("Annexes", "Annexes"),
+}
+PRINCIPAL = M("principal", "main")
+ANNEXE = M("annexe", "annexe")
+UNKNOWN_STAGE = M("inconnue (NatDec {code})", "unknown (NatDec {code})")
+LINES_DETAIL = M(
+    "{total} dont {calculated} totaux calculés (non comptés)",
+    "{total} of which {calculated} calculated totals (not counted)",
+)
+NO_ANNEX = M("aucune", "none")
+NOT_GIVEN = M("non renseigné", "not given")
+
+STATUS_WORDS = {
+    "valid": M("valide", "valid"),
+    "warnings": M("valide avec avertissements", "valid with warnings"),
+    "errors": M("en erreur", "with errors"),
+    "failed": M("en échec", "failed"),
+}
+SEVERITY_WORDS = {
+    "error": M("erreur", "error"),
+    "warning": M("avertissement", "warning"),
+    "info": M("information", "information"),
+}
+VALIDATION_HEADLINE = M(
+    "Statut : {status} — {error} erreur(s), {warning} avertissement(s), {info} information(s)",
+    "Status: {status} — {error} error(s), {warning} warning(s), {info} information(s)",
+)
+AT_LINE = M("ligne {line}", "line {line}")
+HINT = M("À faire : {hint}", "To do: {hint}")
+
+WROTE = M("Écrit : {path}", "Written: {path}")
+EXPORT_ROWS = M("{rows} ligne(s) exportée(s)", "{rows} row(s) exported")
+EXPORT_SKIPPED = M("{count} enregistrement(s) non exporté(s) :", "{count} record(s) not exported:")
+SKIPPED_ROW = M("  ligne {line} : {reason}", "  line {line}: {reason}")
+NOTE = M("Note : {note}", "Note: {note}")
+VALIDATION_HAS_ERRORS = M(
+    "Attention : le document a {count} erreur(s) de validation (budget-doc validate pour "
+    "le détail).",
+    "Warning: the document has {count} validation error(s) (budget-doc validate for details).",
+)
+
+BATCH_NOTHING = M(
+    "Aucun fichier .xml ou .xml.gz dans {path}.", "No .xml or .xml.gz file in {path}."
+)
+BATCH_PROGRESS = M("[{done}/{total}] {status} : {file}", "[{done}/{total}] {status}: {file}")
+BATCH_DONE = M(
+    "{total} fichier(s) : {valid} valide(s), {warnings} avec avertissements, {errors} en "
+    "erreur, {failed} en échec. Résumé : {summary}",
+    "{total} file(s): {valid} valid, {warnings} with warnings, {errors} with errors, "
+    "{failed} failed. Summary: {summary}",
+)
+
+PLANS_IMPORTED = M(
+    "{count} plan(s) de comptes importé(s) dans {dest} :",
+    "{count} plan(s) de comptes imported into {dest}:",
+)
+PLANS_NONE = M(
+    "Aucun planDeCompte.xml trouvé sous {path}.", "No planDeCompte.xml found under {path}."
+)
+PLANS_HINT = M(
+    "Pour les utiliser : exportez BUDGET_DOC_PLANS_DIR={dest} (ou --plans-dir).",
+    "To use them: export BUDGET_DOC_PLANS_DIR={dest} (or --plans-dir).",
+)
+
+# -- errors ----------------------------------------------------------------------------
+ERROR_PREFIX = M("Erreur : {message}", "Error: {message}")
+ERR_NO_DEST = M(
+    "indiquez le répertoire de destination avec --dest ou la variable BUDGET_DOC_PLANS_DIR.",
+    "give the destination directory with --dest or the BUDGET_DOC_PLANS_DIR variable.",
+)
+ERR_NOT_A_DIR = M("{path} n'est pas un répertoire.", "{path} is not a directory.")
+ERR_BAD_PLAN = M(
+    "{path} n'est pas un plan de comptes officiel lisible ({reason}).",
+    "{path} is not a readable official plan de comptes ({reason}).",
+)
+ERR_IO = M(
+    "impossible de lire ou d'écrire {path} ({reason}).",
+    "cannot read or write {path} ({reason}).",
+)
+ERR_INTERNAL = M(
+    "erreur interne ({kind}). Relancez avec BUDGET_DOC_DEBUG=1 pour le détail technique "
+    "et signalez-la.",
+    "internal error ({kind}). Run again with BUDGET_DOC_DEBUG=1 for the technical detail "
+    "and report it.",
+)
+PLUGIN_UNAVAILABLE = M(
+    "Avertissement : les commandes du module « {name} » sont indisponibles ({kind}).",
+    "Warning: the commands of the '{name}' module are unavailable ({kind}).",
+)
+ERR_INTERRUPTED = M("interrompu.", "interrupted.")
