@@ -76,10 +76,10 @@ AMOUNT_FIELDS = (
 
 def to_decimal(value: str | None) -> Decimal | None:
     """Parse an amount; ``None`` for an absent or unreadable value (validation reports it)."""
-    if value is None or value == "":
+    if not value:
         return None
     try:
-        result = Decimal(value.strip())
+        result = Decimal(value)
     except InvalidOperation:
         return None
     return result if result.is_finite() else None
@@ -179,6 +179,17 @@ class DocumentHeader:
     def siren(self) -> str | None:
         siret = self.id_etab or self.id_coll
         return siret[:9] if siret and len(siret) >= 9 else None
+
+
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local_name(tag: str) -> str:
+    """Local part of a ``{ns}name`` tag, memoised (a document repeats a few dozen tags)."""
+    name = tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
+    if len(_LOCAL_NAMES) < 10_000:
+        _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _local(tag: object) -> str:
@@ -283,17 +294,16 @@ class BudgetDocument:
 
     @staticmethod
     def _make_line(index: int, el: etree._Element) -> BudgetLine:
+        # Hot path: a département's account has tens of thousands of lines.
         fields: dict[str, str] = {}
         mt_sup: dict[str, str] = {}
         carac_sup: dict[str, str] = {}
-        for child in el:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            name = tag[tag.index("}") + 1 :] if tag[0] == "{" else tag
+        for child in el.iterchildren(etree.Element):
             value = child.get("V")
             if value is None:
                 continue
+            tag = child.tag
+            name = _LOCAL_NAMES.get(tag) or _local_name(tag)
             if name == "MtSup":
                 mt_sup[child.get("Code", "")] = value
             elif name == "CaracSup":
@@ -302,22 +312,23 @@ class BudgetDocument:
                 fields[name] = value
         amounts = {}
         for name in AMOUNT_FIELDS:
-            amount = to_decimal(fields.get(name))
-            if amount is not None:
+            raw = fields.get(name)
+            if raw is not None and (amount := to_decimal(raw)) is not None:
                 amounts[name] = amount
+        op_budg = fields.get("OpBudg")
         return BudgetLine(
-            index=index,
-            sourceline=el.sourceline,
-            cod_rd=fields.get("CodRD"),
-            nature=fields.get("Nature"),
-            fonction=fields.get("Fonction"),
-            cont_nat=fields.get("ContNat"),
-            op_budg=fields.get("OpBudg"),
-            calculated=el.get("calculated") == "true" or fields.get("OpBudg") == "T",
-            amounts=amounts,
-            fields=fields,
-            mt_sup=mt_sup,
-            carac_sup=carac_sup,
+            index,
+            el.sourceline,
+            fields.get("CodRD"),
+            fields.get("Nature"),
+            fields.get("Fonction"),
+            fields.get("ContNat"),
+            op_budg,
+            el.get("calculated") == "true" or op_budg == "T",
+            amounts,
+            fields,
+            mt_sup,
+            carac_sup,
         )
 
     @property
