@@ -1,0 +1,1 @@
+"""ckanext-scheming schemas (YAML) of the dataset types ckanext-budget adds."""
