@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from ckan import model
 from ckan.tests import factories
 
 
@@ -55,3 +57,12 @@ def budget_dataset(organization: dict[str, Any]) -> dict[str, Any]:
         package_id=dataset["id"], name="CA 2021", format="XML", url="http://example.org/ca.xml"
     )
     return dataset
+
+
+@pytest.fixture
+def clean_db(reset_db: Any, migrate_db_for: Any) -> None:
+    """CKAN's ``clean_db``, plus the budget plugin's tables: CKAN's first reset of a test
+    session drops every table, the plugin's included."""
+    reset_db()
+    if not sa.inspect(model.Session.get_bind()).has_table("budget_document"):
+        migrate_db_for("budget")

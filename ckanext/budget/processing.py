@@ -1,0 +1,327 @@
+"""After-save processing: validation report, lines and derived files stored per resource.
+
+Data flows one way: the upload gate (``upload.intercept``) anonymised the document and
+left a :class:`~.upload.PreparedDocument`; once CKAN has saved the dataset, the plugin
+calls :func:`sync_package`, which records the document and either stores its results at
+once (small documents, already validated in the request) or schedules
+:func:`process_resource_job`, which re-reads the *stored, anonymised* file. Jobs carry
+a resource id only and are enqueued after the database transaction commits, so a worker
+never looks for a row that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+from ckan.lib import uploader
+from ckan.plugins import toolkit as tk
+
+from . import db, settings
+from .docbudg import errors, reader
+from .docbudg.anonymisation import anonymise
+from .docbudg.export import ExportError, ExportResult
+from .docbudg.export.line_info import describer, find_export_plan
+from .docbudg.messages import Message
+from .docbudg.model import BudgetDocument, DocumentHeader
+from .docbudg.pipeline import run_exports
+from .docbudg.validation import ValidationReport, validate
+from .upload import SHA_FIELD, PreparedDocument, pending
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUT_SECONDS = 1800
+_JOBS_KEY = "ckanext_budget_jobs"
+
+INTERNAL_ERROR = Message(
+    "Le traitement du document a échoué à cause d'une erreur interne. Relancez le "
+    "traitement ; si l'erreur persiste, signalez-la à l'administrateur du portail.",
+    "Processing the document failed because of an internal error. Run the processing "
+    "again; if the error persists, report it to the portal administrator.",
+)
+NOT_STORED_LOCALLY = Message(
+    "Le fichier stocké n'est pas accessible au traitement (stockage externe).",
+    "The stored file cannot be read for processing (external storage).",
+)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _identity(record: db.BudgetDocumentRecord, header: DocumentHeader) -> None:
+    record.collectivite = header.libelle_coll
+    record.siret = (header.id_etab or header.id_coll or "")[:14] or None
+    record.etablissement = header.libelle_etab
+    record.cod_bud = header.cod_bud
+    record.nomenclature = header.nomenclature
+    record.stage = header.stage.name if header.stage else None
+    record.num_dec = header.num_dec
+    record.exercice = header.exer
+    record.is_principal = header.is_principal
+    record.header = {
+        "libelle_coll": header.libelle_coll,
+        "id_coll": header.id_coll,
+        "libelle_etab": header.libelle_etab,
+        "id_etab": header.id_etab,
+        "siren": header.siren,
+        "cod_coll": header.cod_coll,
+        "cod_insee_coll": header.cod_insee_coll,
+        "cod_bud": header.cod_bud,
+        "nomenclature": header.nomenclature,
+        "norme": header.norme,
+        "declinaison": header.declinaison,
+        "nat_dec": header.nat_dec,
+        "num_dec": header.num_dec,
+        "exer": header.exer,
+        "version_schema": header.version_schema,
+        "dte_dec": header.dte_dec,
+        "cod_typ_bud": header.cod_typ_bud,
+        "is_cfu": header.is_cfu,
+    }
+
+
+def _clear_results(resource_id: str) -> None:
+    session = model.Session
+    session.query(db.BudgetLineRecord).filter_by(resource_id=resource_id).delete(
+        synchronize_session=False
+    )
+    session.query(db.BudgetExportRecord).filter_by(resource_id=resource_id).delete(
+        synchronize_session=False
+    )
+
+
+def _line_rows(resource_id: str, doc: BudgetDocument) -> list[dict[str, Any]]:
+    describe = describer(find_export_plan(doc, settings.plans_dir()))
+    rows = []
+    for line in doc.detail_lines:
+        info = describe(line)
+        row: dict[str, Any] = {
+            "resource_id": resource_id,
+            "idx": line.index,
+            "cod_rd": (line.cod_rd or "")[:1] or None,
+            "section": info.section,
+            "op_budg": (line.op_budg or "")[:1] or None,
+            "chapter": info.chapter,
+            "nature": line.nature,
+            "fonction": line.fonction,
+            "cont_nat": line.cont_nat,
+            "operation": line.operation,
+            "chapter_label": info.chapter_label,
+            "nature_label": info.nature_label,
+            "function_label": info.function_label,
+        }
+        for field, column in db.AMOUNT_COLUMNS.items():
+            row[column] = line.amounts.get(field)
+        rows.append(row)
+    return rows
+
+
+def store_results(
+    record: db.BudgetDocumentRecord,
+    doc: BudgetDocument,
+    validation: ValidationReport,
+    exports: dict[str, ExportResult],
+    export_errors: dict[str, ExportError],
+) -> None:
+    """Replace the document's lines, exports and report with these, in one transaction."""
+    session = model.Session
+    _clear_results(record.resource_id)
+    session.flush()
+    rows = _line_rows(record.resource_id, doc)
+    if rows:
+        session.execute(sa.insert(db.BudgetLineRecord.__table__), rows)
+    for key, result in exports.items():
+        session.add(
+            db.BudgetExportRecord(
+                resource_id=record.resource_id,
+                name=key,
+                media_type=result.media_type,
+                content=result.data,
+                sha256=hashlib.sha256(result.data).hexdigest(),
+                created=_now(),
+            )
+        )
+    record.validation_report = validation.as_dict()
+    record.validation_status = validation.status
+    record.counts = {
+        "lines": len(doc.lines),
+        "detail_lines": len(rows),
+        "annexes": doc.annex_blocks(),
+        "exports": {key: result.rows for key, result in exports.items()},
+        "export_errors": {
+            name: {"code": error.code, "message": error.msg.as_dict()}
+            for name, error in export_errors.items()
+        },
+    }
+    record.status = db.STATUS_DONE
+    record.status_reason = None
+    record.processed = _now()
+
+
+def _record_for(package_id: str, resource_id: str) -> db.BudgetDocumentRecord:
+    record = db.get_document(resource_id)
+    if record is None:
+        record = db.BudgetDocumentRecord(resource_id=resource_id, created=_now())
+        model.Session.add(record)
+    record.package_id = package_id
+    return record
+
+
+def store_prepared(package_id: str, resource_id: str, prepared: PreparedDocument) -> None:
+    """Record a freshly uploaded document; store its results or schedule their computation."""
+    record = _record_for(package_id, resource_id)
+    _identity(record, prepared.header)
+    record.content_sha256 = prepared.sha256
+    record.size_bytes = prepared.size
+    record.anonymisation_report = prepared.anonymisation.as_dict()
+    record.counts = {"lines": prepared.line_count, "annexes": prepared.annex_counts}
+    if prepared.validation is not None and prepared.document is not None:
+        store_results(
+            record,
+            prepared.document,
+            prepared.validation,
+            prepared.exports,
+            prepared.export_errors,
+        )
+    else:
+        _clear_results(resource_id)
+        record.validation_report = None
+        record.validation_status = None
+        schedule(record)
+
+
+def schedule(record: db.BudgetDocumentRecord) -> None:
+    """Mark pending and enqueue the job once the current transaction has committed."""
+    record.status = db.STATUS_PENDING
+    record.status_reason = None
+    record.job_id = f"budget-{record.resource_id}-{uuid.uuid4().hex[:8]}"
+    session = model.Session()
+    session.info.setdefault(_JOBS_KEY, []).append((record.resource_id, record.job_id))
+
+
+@sa.event.listens_for(model.Session, "after_commit")
+def _enqueue_after_commit(session: Any) -> None:
+    for resource_id, job_id in session.info.pop(_JOBS_KEY, []):
+        try:
+            tk.enqueue_job(
+                process_resource_job,
+                [resource_id],
+                title=f"ckanext-budget: process resource {resource_id}",
+                rq_kwargs={"job_id": job_id, "timeout": JOB_TIMEOUT_SECONDS},
+            )
+        except Exception:  # Redis down: the document stays pending, re-process re-queues
+            log.exception("could not enqueue processing of resource %s", resource_id)
+
+
+@sa.event.listens_for(model.Session, "after_rollback")
+def _forget_jobs(session: Any) -> None:
+    session.info.pop(_JOBS_KEY, None)
+
+
+def sync_package(pkg_dict: dict[str, Any]) -> None:
+    """Reconcile a just-saved dataset's resources with the documents uploaded for them."""
+    package_id = pkg_dict.get("id")
+    if not package_id:
+        return
+    for resource in pkg_dict.get("resources") or []:
+        resource_id = resource.get("id")
+        if not resource_id:
+            continue
+        sha = resource.get(SHA_FIELD)
+        if sha == "" or (resource.get("url_type") != "upload" and db.get_document(resource_id)):
+            db.delete_for_resources([resource_id])
+            continue
+        prepared = pending.pop(sha) if sha else None
+        if prepared is None:
+            continue
+        record = db.get_document(resource_id)
+        if (
+            record is not None
+            and record.content_sha256 == sha
+            and record.status
+            in (
+                db.STATUS_DONE,
+                db.STATUS_PENDING,
+                db.STATUS_RUNNING,
+            )
+        ):
+            continue  # the same content again: nothing to redo
+        store_prepared(package_id, resource_id, prepared)
+
+
+def _stored_bytes(resource_id: str) -> bytes:
+    resource = tk.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
+    upload = uploader.get_resource_uploader(resource)
+    get_path = getattr(upload, "get_path", None)
+    if get_path is None:
+        raise errors.BudgetDocError(NOT_STORED_LOCALLY)
+    with open(get_path(resource_id), "rb") as stream:
+        return reader.load_bytes(stream, settings.limits())
+
+
+def reprocess(resource_id: str, *, in_background: bool = True) -> db.BudgetDocumentRecord:
+    """Run the processing again for a stored document (re-process button, CLI, API)."""
+    record = db.get_document(resource_id)
+    if record is None:
+        raise tk.ObjectNotFound(resource_id)
+    if in_background:
+        schedule(record)
+        model.Session.commit()
+    else:
+        run(record)
+    return record
+
+
+def run(record: db.BudgetDocumentRecord) -> None:
+    """Process the stored, anonymised file of ``record`` and commit the outcome."""
+    session = model.Session
+    record.status = db.STATUS_RUNNING
+    session.commit()
+    try:
+        data = _stored_bytes(record.resource_id)
+        doc = reader.read_document(data, settings.limits())
+        # The stored file is already anonymised; this pass is a safety net and changes
+        # nothing (the upload-time report, with the real counts, is kept).
+        anonymise(doc, settings.anonymisation_policy())
+        record.content_sha256 = hashlib.sha256(data).hexdigest()
+        record.size_bytes = len(data)
+        _identity(record, doc.header)
+        plans_dir = settings.plans_dir()
+        validation = validate(doc, plans_dir=plans_dir)
+        exports, export_errors = run_exports(doc, plans_dir=plans_dir)
+        store_results(record, doc, validation, exports, export_errors)
+    except errors.BudgetDocError as error:
+        session.rollback()
+        _fail(record.resource_id, error.msg)
+        return
+    except Exception:
+        session.rollback()
+        log.exception("processing of budget document %s failed", record.resource_id)
+        _fail(record.resource_id, INTERNAL_ERROR)
+        raise
+    session.commit()
+
+
+def _fail(resource_id: str, message: Message) -> None:
+    record = db.get_document(resource_id)
+    if record is None:
+        return
+    record.status = db.STATUS_FAILED
+    record.status_reason = message.as_dict()
+    record.processed = _now()
+    model.Session.commit()
+
+
+def process_resource_job(resource_id: str) -> None:
+    """Background job: process one stored document (the only argument is its id)."""
+    record = db.get_document(resource_id)
+    if record is None:
+        log.info("budget document %s was deleted before processing", resource_id)
+        return
+    run(record)
