@@ -7,11 +7,14 @@ Amounts are :class:`~decimal.Decimal`: budgets must be right to the cent.
 
 from __future__ import annotations
 
+import io
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cached_property
+from operator import attrgetter
 
 from lxml import etree
 
@@ -192,6 +195,9 @@ def _local_name(tag: str) -> str:
     return name
 
 
+_TAG = attrgetter("tag")
+
+
 def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
@@ -342,14 +348,13 @@ class BudgetDocument:
         annexes = self.annexes
         if annexes is None:
             return counts
-        for block in annexes:
-            block_name = _local(block.tag)
-            if not block_name.startswith("DATA_"):
+        for block in annexes.iterchildren(etree.Element):
+            if not _local_name(block.tag).startswith("DATA_"):
                 continue
-            for record in block:
-                name = _local(record.tag)
-                if name:
-                    counts[name] = counts.get(name, 0) + 1
+            # Count tags in C, name them once each: a département has 10^4–10^5 records.
+            for tag, count in Counter(map(_TAG, block.iterchildren(etree.Element))).items():
+                name = _LOCAL_NAMES.get(tag) or _local_name(tag)
+                counts[name] = counts.get(name, 0) + count
         return counts
 
     def annex_elements(self, record: str) -> Iterator[etree._Element]:
@@ -376,5 +381,15 @@ class BudgetDocument:
         return rows
 
     def to_bytes(self, encoding: str | None = None) -> bytes:
-        """Serialise the (possibly anonymised) tree, with a correct XML declaration."""
-        return etree.tostring(self.tree, xml_declaration=True, encoding=encoding or self.encoding)
+        """Serialise the (possibly anonymised) tree, with a correct XML declaration.
+
+        Written in chunks to a growing buffer rather than with ``etree.tostring``, whose
+        whole-document buffer is then copied: the same bytes, 20 MB less peak per 20 MB.
+        ``write`` upper-cases the declared encoding: a lower-case name keeps ``tostring``.
+        """
+        encoding = encoding or self.encoding
+        if encoding != encoding.upper():
+            return etree.tostring(self.tree, xml_declaration=True, encoding=encoding)
+        out = io.BytesIO()
+        self.tree.write(out, xml_declaration=True, encoding=encoding)
+        return out.getvalue()

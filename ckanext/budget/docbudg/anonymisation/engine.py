@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from lxml import etree
@@ -85,7 +85,7 @@ class _Run:
             replacement=policy.replacement, strict_beneficiaries=policy.strict_beneficiaries
         )
         self.markers = {normalise(m) for m in (*KNOWN_REPLACEMENTS, policy.replacement)}
-        self._positions: dict[etree._Element, tuple[dict, dict]] = {}
+        self._positions: dict[tuple[etree._Element, str], dict[etree._Element, int]] = {}
         # Digests of the persons' labels, to count distinct persons; dropped with the run.
         self._persons: set[bytes] = set()
         # Labels repeat (a lender, a guaranteed body): classify each once per run.
@@ -97,18 +97,14 @@ class _Run:
         name = _local(el.tag)
         if parent is None:
             return name
-        cached = self._positions.get(parent)
-        if cached is None:
-            index: dict[etree._Element, int] = {}
-            totals: dict[str, int] = {}
-            for child in parent:
-                tag = child.tag
-                if isinstance(tag, str):
-                    totals[tag] = totals.get(tag, 0) + 1
-                    index[child] = totals[tag]
-            cached = self._positions[parent] = (index, totals)
-        index, totals = cached
-        return f"{name}[{index[el]}]" if totals[el.tag] > 1 else name
+        # Indexed among the siblings of the same name only: the annexes' step must not
+        # index the tens of thousands of budget lines before them.
+        key = (parent, el.tag)
+        index = self._positions.get(key)
+        if index is None:
+            children = parent.iterchildren(el.tag)
+            index = self._positions[key] = {child: n for n, child in enumerate(children, 1)}
+        return f"{name}[{index[el]}]" if len(index) > 1 else name
 
     def path(
         self, el: etree._Element, attribute: str | None = None, place: Place | None = None
@@ -218,12 +214,17 @@ class _Run:
         else:
             self.report.uncertain_beneficiaries += 1
 
+    @cached_property
+    def annexes(self) -> list[etree._Element]:
+        """Every ``Annexes`` of the budget, looked up once (the budget holds every line);
+        the XSD allows one, but an invalid document must not keep a second one unread."""
+        budget = self.doc.budget
+        return [] if budget is None else list(budget.iterchildren(_q("Annexes")))
+
     def run_annex(self, rule: Rule) -> None:
-        annexes = self.doc.annexes
-        if annexes is None:
-            return
         block_tag, record_tag = _q(rule.block_name), _q(rule.element)
-        for block in annexes.iterchildren(block_tag):
+        blocks = (b for annexes in self.annexes for b in annexes.iterchildren(block_tag))
+        for block in blocks:
             if rule.condition in _FIELD_CONDITIONS:
                 self.run_fields(rule, block, record_tag)
                 continue

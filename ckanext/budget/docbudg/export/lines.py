@@ -95,7 +95,9 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
             "art_spe": (line.art_spe or "").strip(),
             "amount": amount(line.amount(main)),
         }
+        amounts = line.amounts
         for column, source in AMOUNT_COLUMNS.items():
-            row[column] = amount(line.amounts.get(source))
+            value = amounts.get(source)
+            row[column] = "" if value is None else amount(value)
         table.rows.append(row)
     return table

@@ -168,6 +168,7 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
         "BGT_NOM": name,
     }
     describe = describer(plan)
+    amount_columns = tuple(AMOUNT_COLUMNS.items())
     for line in doc.detail_lines:
         reason = None
         codrd = CODRD_LABELS.get((line.cod_rd or "").strip())
@@ -182,22 +183,24 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
         if reason is not None:
             table.skipped.append(SkippedRow(line.index, line.sourceline, reason))
             continue
-        row = dict(common)
-        row.update(
-            BGT_CONTNAT=info.chapter or "",
-            BGT_CONTNAT_LABEL=info.chapter_label or "",
-            BGT_NATURE=(line.nature or "").strip(),
-            BGT_NATURE_LABEL=(info.nature_label or "").strip(),
-            BGT_FONCTION=(line.fonction or "").strip(),
-            BGT_FONCTION_LABEL=(info.function_label or "").strip(),
-            BGT_OPERATION=(line.operation or "").strip(),
-            BGT_SECTION=SECTION_LABELS[info.section],
-            BGT_OPBUDG=opbudg,
-            BGT_CODRD=codrd,
-            BGT_ARTSPE=ARTSPE_LABELS.get((line.art_spe or "").strip().lower(), ""),
-        )
-        for column, source in AMOUNT_COLUMNS.items():
-            row[column] = amount(line.amounts.get(source))
+        row = {
+            **common,
+            "BGT_CONTNAT": info.chapter or "",
+            "BGT_CONTNAT_LABEL": info.chapter_label or "",
+            "BGT_NATURE": (line.nature or "").strip(),
+            "BGT_NATURE_LABEL": (info.nature_label or "").strip(),
+            "BGT_FONCTION": (line.fonction or "").strip(),
+            "BGT_FONCTION_LABEL": (info.function_label or "").strip(),
+            "BGT_OPERATION": (line.operation or "").strip(),
+            "BGT_SECTION": SECTION_LABELS[info.section],
+            "BGT_OPBUDG": opbudg,
+            "BGT_CODRD": codrd,
+            "BGT_ARTSPE": ARTSPE_LABELS.get((line.art_spe or "").strip().lower(), ""),
+        }
+        amounts = line.amounts
+        for column, source in amount_columns:
+            value = amounts.get(source)
+            row[column] = "" if value is None else amount(value)
         problems = checker.problems(row, every_field=first)
         first = False
         if problems:

@@ -147,18 +147,30 @@ class RowChecker:
         self.patterns = {
             name: re.compile(c["pattern"]) for name, _t, c in self.all_fields if "pattern" in c
         }
+        # A verdict depends on the field and its value only; documents repeat both a lot.
+        self._verdicts: dict[tuple[str, str], bool] = {}
 
     def problems(self, row: dict[str, str], *, every_field: bool = False) -> list[str]:
         """Names of the fields whose value breaks a constraint."""
+        verdicts = self._verdicts
+        if len(verdicts) > MAX_VERDICTS:
+            verdicts.clear()
         bad = []
-        for name, ftype, constraints in self.all_fields if every_field else self.fields:
-            value = row.get(name, "")
-            if value in self.missing:
-                if constraints.get("required"):
-                    bad.append(name)
-            elif name in self.checked and not self._ok(name, ftype, constraints, value):
+        for field_spec in self.all_fields if every_field else self.fields:
+            name = field_spec[0]
+            key = (name, row.get(name, ""))
+            ok = verdicts.get(key)
+            if ok is None:
+                ok = verdicts[key] = self._valid(field_spec, key[1])
+            if not ok:
                 bad.append(name)
         return bad
+
+    def _valid(self, field_spec: tuple[str, str, dict[str, Any]], value: str) -> bool:
+        name, ftype, constraints = field_spec
+        if value in self.missing:
+            return not constraints.get("required")
+        return name not in self.checked or self._ok(name, ftype, constraints, value)
 
     def _ok(self, name: str, ftype: str, constraints: dict[str, Any], value: str) -> bool:
         if "enum" in constraints and value not in constraints["enum"]:
@@ -180,6 +192,7 @@ class RowChecker:
         return True
 
 
+MAX_VERDICTS = 100_000
 _CHECKS = frozenset(("enum", "pattern", "minLength", "maxLength", "minimum", "maximum"))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..messages import Message
-from ..model import BudgetDocument, q
+from ..model import NS, BudgetDocument, q
 from .locate import element_at, local_name, readable_path
 from .report import ERROR, INFO, LAYER_SCHEMA, WARNING, FindingCollector
 
@@ -55,6 +55,49 @@ def bundled_schema() -> etree.XMLSchema:
         schema = etree.XMLSchema(etree.parse(str(XSD_ENTRY), parser))
         _local.schema = schema
     return schema
+
+
+_SKIPPED_ANNEXES = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{NS}"
+    targetNamespace="{NS}" elementFormDefault="qualified">
+  <xs:complexType name="TAnnexes">
+    <xs:sequence>
+      <xs:any processContents="skip" minOccurs="0" maxOccurs="unbounded"/>
+    </xs:sequence>
+    <xs:anyAttribute processContents="skip"/>
+  </xs:complexType>
+</xs:schema>""".encode()
+_ANNEXES_ROOT = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{NS}"
+    targetNamespace="{NS}" elementFormDefault="qualified">
+  <xs:include schemaLocation="DocumentBudgetaire.xsd"/>
+  <xs:element name="Annexes" type="TAnnexes"/>
+</xs:schema>"""
+
+
+class _AnnexesUnchecked(etree.Resolver):
+    """Serves a ``Class_Annexes.xsd`` whose ``TAnnexes`` takes any content unchecked."""
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> object:
+        if system_url.replace("\\", "/").rsplit("/", 1)[-1] == "Class_Annexes.xsd":
+            return self.resolve_string(_SKIPPED_ANNEXES, context, base_url=system_url)
+        return None
+
+
+def split_schemas() -> tuple[etree.XMLSchema, etree.XMLSchema]:
+    """V95 without the annexes' content, and V95's ``TAnnexes`` as a root element.
+
+    Together they make the same checks as :func:`bundled_schema` (see
+    ``_SchemaCheck._errors``); built once per thread, like it.
+    """
+    schemas = getattr(_local, "split", None)
+    if schemas is not None:
+        return schemas
+    outer_parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    outer_parser.resolvers.add(_AnnexesUnchecked())
+    outer = etree.XMLSchema(etree.parse(str(XSD_ENTRY), outer_parser))
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    root = etree.XML(_ANNEXES_ROOT, parser, base_url=str(XSD_DIR / "AnnexesRoot.xsd"))
+    _local.split = (outer, etree.XMLSchema(root))
+    return _local.split
 
 
 # -- messages ---------------------------------------------------------------------------
@@ -211,7 +254,9 @@ class _SchemaCheck:
         self.version = doc.header.version_schema
         self.newer = self.version is not None and self.version > MAX_VERSION_COVERED
         self.groups: dict[tuple[str, str], _Group] = {}
-        self.values_seen: set[tuple[int, str, str]] = set()
+        self.values_seen: set[tuple[int, str, str, bool]] = set()
+        self.validated = self.top
+        """The element the current error's path starts from (the annexes are checked apart)."""
 
     def run(self) -> None:
         if self.newer:
@@ -225,19 +270,84 @@ class _SchemaCheck:
                 line=self._version_line(),
                 path="VersionSchema",
             )
-        schema = bundled_schema()
-        if schema.validate(self.top):
-            return
-        for error in schema.error_log:
+        for error, validated in self._errors():
+            self.validated = validated
             self._classify(error)
         self._flush_groups()
+
+    def _errors(self) -> list[tuple[etree._LogEntry, etree._Element]]:
+        """libxml2's errors in document order, each with the element its path starts from.
+
+        lxml writes the path of every error, and libxml2 counts the preceding siblings of
+        each ancestor to write it: an error in the annexes of a document with 40,000 lines
+        costs 40,000 steps, so a large document with many version-gap errors in its annexes
+        took quadratic time (10 s of XSD for 100 MB). So the annexes are validated on their
+        own (``TAnnexes`` as a root element) and the rest with ``Annexes`` taken unchecked:
+        the same checks and errors. If the budget's own content is wrong (the annexes would
+        not be checked in place then), the document is validated whole.
+        """
+        annexes = self.doc.annexes
+        if annexes is None:
+            return self._whole()
+        outer, inner = split_schemas()
+        outer_errors = [] if outer.validate(self.top) else list(outer.error_log)
+        budget = annexes.getparent()
+        top_path = self._libxml_path(self.top)
+        budget_path = self._libxml_path(budget)
+        before: list[etree._LogEntry] = []
+        after: list[etree._LogEntry] = []
+        for error in outer_errors:
+            path = error.path or ""
+            if error.type_name in _ELEMENT_ERRORS and self._in_budget_content(
+                error, path, budget_path
+            ):
+                return self._whole()
+            if path == top_path:
+                # libxml2 reports a missing child when the element ends, after its content
+                late = "Missing child" in (error.message or "")
+                (after if late else before).append(error)
+            elif path.startswith(budget_path + "/") or not self._after(path, budget):
+                before.append(error)
+            else:
+                after.append(error)
+        inner_errors = [] if inner.validate(annexes) else list(inner.error_log)
+        return [
+            *((error, self.top) for error in before),
+            *((error, annexes) for error in inner_errors),
+            *((error, self.top) for error in after),
+        ]
+
+    @staticmethod
+    def _in_budget_content(error: etree._LogEntry, path: str, budget_path: str) -> bool:
+        """Whether the error says the budget's own sequence of children is wrong."""
+        if path == budget_path:
+            return True
+        return path.rsplit("/", 1)[0] == budget_path and "not expected" in (error.message or "")
+
+    def _whole(self) -> list[tuple[etree._LogEntry, etree._Element]]:
+        schema = bundled_schema()
+        return [] if schema.validate(self.top) else [(e, self.top) for e in schema.error_log]
+
+    def _libxml_path(self, element: etree._Element) -> str:
+        """``element``'s path as libxml2 writes it when ``self.top`` is validated."""
+        tree = self.top.getroottree()
+        top_step = f"/{self.top.prefix}:{local_name(self.top.tag)}" if self.top.prefix else "/*"
+        return top_step + tree.getpath(element)[len(tree.getpath(self.top)) :]
+
+    def _after(self, path: str, budget: etree._Element) -> bool:
+        """Whether an error's path (outside ``budget``) points after it."""
+        steps = path.split("/")
+        if len(steps) < 3:
+            return False
+        child = element_at(self.top, f"/*/{steps[2]}")
+        return child is not None and self.top.index(child) > self.top.index(budget)
 
     def _version_line(self) -> int | None:
         el = self.top.find(q("VersionSchema"))
         return el.sourceline if el is not None else None
 
     def _locate(self, error: etree._LogEntry) -> tuple[etree._Element | None, str | None]:
-        element = element_at(self.top, error.path)
+        element = element_at(self.validated, error.path)
         return element, readable_path(element, self.top) if element is not None else None
 
     def _classify(self, error: etree._LogEntry) -> None:
@@ -310,12 +420,12 @@ class _SchemaCheck:
     def _value_error(
         self, error: etree._LogEntry, element_name: str, attribute: str, body: str
     ) -> None:
-        key = (error.line, error.path, attribute)
+        key = (error.line, error.path, attribute, self.validated is self.top)
         if key in self.values_seen:
             return  # libxml2 may report a facet, then the type, for one value
         self.values_seen.add(key)
         if element_name in _CHECKED_LATER_NAMES:
-            element = element_at(self.top, error.path)
+            element = element_at(self.validated, error.path)
             if element is not None and self._checked_later(element):
                 return
         rule, is_enumeration = _value_rule(body)
