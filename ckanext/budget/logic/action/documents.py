@@ -14,8 +14,8 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from .. import db, processing, settings, upload
-from ..docbudg import errors
+from ... import db, processing, settings, upload
+from ...docbudg import errors
 
 __all__ = [
     "budget_document_show",
