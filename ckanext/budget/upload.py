@@ -222,9 +222,13 @@ def prepare(data: bytes | io.IOBase, *, validate_now: bool | None = None) -> Pre
     """Read, anonymise and, when asked or when the document is small enough (or invalid
     documents are refused), validate and export it. Raises ``BudgetDocError``."""
     limits = settings.limits()
-    doc = reader.read_document(data, limits)
+    original = reader.load_bytes(data, limits)
+    doc = reader.parse_bytes(original, limits)
     report = anonymise(doc, settings.anonymisation_policy())
-    anonymised = doc.to_bytes()
+    # Nothing to occult: publish the authority's bytes as they are, so its seal
+    # (Scellement) stays true; otherwise the re-serialised, anonymised document.
+    anonymised = doc.to_bytes() if report.changed else original
+    del original
     prepared = PreparedDocument(
         sha256=hashlib.sha256(anonymised).hexdigest(),
         size=len(anonymised),

@@ -127,6 +127,24 @@ def test_gzip_upload_is_stored_as_plain_anonymised_xml(dataset: dict[str, Any]) 
     assert report["seal_removed"] is True or report.get("signatures_removed", 0) >= 1
 
 
+def test_occulting_removes_the_now_false_seal_and_keeps_every_line(
+    dataset: dict[str, Any],
+) -> None:
+    data = sample_bytes("crach/Crach_principal_CA_2021.xml")
+    assert b"<Scellement" in data
+    resource = upload_resource(dataset["id"], data, "ca.xml")
+    stored = stored_file(resource)
+    assert stored != data and b"<Scellement" not in stored
+
+    def content(doc_bytes: bytes) -> list[tuple]:
+        return [
+            (line.fields, line.mt_sup, line.carac_sup) for line in read_document(doc_bytes).lines
+        ]
+
+    assert content(stored) == content(data)
+    assert db.get_document(resource["id"]).anonymisation_report["seal_removed"] is True
+
+
 def test_identical_reupload_does_not_reprocess(dataset: dict[str, Any]) -> None:
     data = sample_bytes("crach/Crach_principal_DM2_2021.xml")
     resource = upload_resource(dataset["id"], data, "dm2.xml")
