@@ -19,19 +19,25 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import db, processing, upload
+from . import db, document_fields, processing, search, upload, views
+from .rulesets import service as rulesets
 
 
 @tk.blanket.config_declarations
 @tk.blanket.actions
 @tk.blanket.auth_functions
 @tk.blanket.validators
+@tk.blanket.cli
+@tk.blanket.helpers
+@tk.blanket.blueprints(views.get_blueprints)
 class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IUploader, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IResourceController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.ISignal)
 
     # IConfigurer
 
@@ -55,14 +61,60 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
         processing.sync_package(pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        processing.sync_package(pkg_dict)
+        processing.sync_package(_with_resource_ids(context, pkg_dict))
 
     def after_dataset_delete(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         db.delete_for_package(pkg_dict["id"])
 
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return search.add_to_index(pkg_dict)
+
+    def after_dataset_search(
+        self, search_results: dict[str, Any], search_params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return search.name_facet_values(search_results)
+
+    # ISignal
+
+    def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
+        return {processing.document_processed: [rulesets.on_document_processed]}
+
+    # IFacets
+
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        return search.add_facets(facets_dict)
+
     # IResourceController
+
+    def before_resource_show(self, resource_dict: dict[str, Any]) -> dict[str, Any]:
+        document_fields.add_to_resource(resource_dict)
+        return resource_dict
+
+    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        processing.document_processed.send(resource["id"])
+
+    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
+        processing.document_processed.send(resource["id"])
 
     def before_resource_delete(
         self, context: Any, resource: dict[str, Any], resources: list[dict[str, Any]]
     ) -> None:
         db.delete_for_resources([resource["id"]])
+
+
+def _with_resource_ids(context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """CKAN 2.12's ``package_update`` hands plugins its new resources without their ids
+    (``package_create`` sets them): take them from the saved dataset, by position."""
+    package = context.get("package")
+    resources = pkg_dict.get("resources") or []
+    if package is None or all(r.get("id") for r in resources):
+        return pkg_dict
+    saved = package.resources
+    if len(saved) != len(resources):
+        return pkg_dict
+    return {
+        **pkg_dict,
+        "resources": [
+            {**r, "id": r.get("id") or s.id} for r, s in zip(resources, saved, strict=True)
+        ],
+    }

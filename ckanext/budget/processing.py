@@ -22,7 +22,7 @@ from ckan import model
 from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 
-from . import db, settings
+from . import db, search, settings
 from .docbudg import errors, reader
 from .docbudg.anonymisation import anonymise
 from .docbudg.export import ExportError, ExportResult
@@ -36,6 +36,9 @@ from .upload import SHA_FIELD, PreparedDocument, pending
 log = logging.getLogger(__name__)
 
 JOB_TIMEOUT_SECONDS = 1800
+# Sent with the resource id once a document's results are committed (and its file is
+# stored): the rule sets aggregate it. A blinker signal keeps processing unaware of them.
+document_processed = tk.signals.ckanext.signal("budget_document_processed")
 _JOBS_KEY = "ckanext_budget_jobs"
 
 INTERNAL_ERROR = Message(
@@ -306,6 +309,8 @@ def run(record: db.BudgetDocumentRecord) -> None:
         _fail(record.resource_id, INTERNAL_ERROR)
         raise
     session.commit()
+    search.reindex_dataset(record.package_id)
+    document_processed.send(record.resource_id)
 
 
 def _fail(resource_id: str, message: Message) -> None:
@@ -316,6 +321,7 @@ def _fail(resource_id: str, message: Message) -> None:
     record.status_reason = message.as_dict()
     record.processed = _now()
     model.Session.commit()
+    search.reindex_dataset(record.package_id)
 
 
 def process_resource_job(resource_id: str) -> None:

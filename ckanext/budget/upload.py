@@ -98,6 +98,11 @@ class _Pending:
         with self._lock:
             return self._items.pop(sha256, None)
 
+    def peek(self, sha256: str) -> PreparedDocument | None:
+        """The prepared document, left in place (dataset fields filled from it)."""
+        with self._lock:
+            return self._items.get(sha256)
+
 
 pending = _Pending()
 

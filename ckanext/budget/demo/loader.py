@@ -158,10 +158,8 @@ def ensure_dataset(
             "title": budget.title,
             "owner_org": budget.authority.name,
             "notes": f"Documents budgétaires de {header.libelle_coll} ({header.libelle_etab}).",
-            "collectivite": header.libelle_coll,
-            "siret": header.id_etab or header.id_coll,
-            "budget_name": header.libelle_etab,
-            "nomenclature": header.nomenclature,
+            # The authority, SIRET, budget and nomenclature are left for the portal to
+            # fill from the first uploaded document.
             "tag_string": "budget",
         },
         None,

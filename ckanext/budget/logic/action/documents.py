@@ -69,7 +69,8 @@ def budget_document_show(context: Any, data_dict: dict[str, Any]) -> dict[str, A
 
 @tk.side_effect_free
 def budget_validation_show(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
-    """The validation report of a document, grouped findings with their messages.
+    """The validation report of a document: ``status`` is the processing status,
+    ``validation_status`` the outcome (valid, warnings, errors), then counts and findings.
 
     :param id: the resource id
     :param lang: ``fr`` or ``en`` for messages in one language (default: both)
@@ -81,7 +82,8 @@ def budget_validation_show(context: Any, data_dict: dict[str, Any]) -> dict[str,
     lang = data_dict.get("lang")
     if lang in ("fr", "en"):
         report = _in_language(report, lang)
-    return {"status": record.status, **report}
+    report = dict(report)
+    return {"status": record.status, "validation_status": report.pop("status", None), **report}
 
 
 def _in_language(report: dict[str, Any], lang: str) -> dict[str, Any]:

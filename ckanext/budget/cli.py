@@ -1,0 +1,92 @@
+"""``ckan budget …``: re-process stored budget documents, list their statuses; the
+aggregation rule sets' commands (``ckan budget rules``) live with the rule sets.
+
+``reprocess`` does what the re-process button does (a job per document, or the work
+right away with ``--sync``), for one resource, one dataset or every document.
+"""
+
+from __future__ import annotations
+
+import click
+from ckan import model
+from ckan.plugins import toolkit as tk
+
+from . import db, processing
+from .rulesets.cli import rules
+
+__all__ = ["budget"]
+
+
+@click.group(short_help="Budget documents: re-process them, list their statuses.")
+def budget() -> None:
+    """Commands of ckanext-budget."""
+
+
+budget.add_command(rules)
+
+
+def _records(target: str | None, every: bool) -> list[db.BudgetDocumentRecord]:
+    query = model.Session.query(db.BudgetDocumentRecord)
+    if every:
+        return query.order_by(db.BudgetDocumentRecord.package_id).all()
+    record = db.get_document(target or "")
+    if record is not None:
+        return [record]
+    package = model.Package.get(target)
+    if package is None:
+        raise click.BadParameter(f"no dataset or budget document {target!r}", param_hint="TARGET")
+    return db.documents_for_package(package.id)
+
+
+@budget.command()
+@click.argument("target", required=False)
+@click.option("--all", "every", is_flag=True, help="Every budget document of the portal.")
+@click.option("--sync", is_flag=True, help="Process now instead of queueing background jobs.")
+def reprocess(target: str | None, every: bool, sync: bool) -> None:
+    """Process budget documents again: TARGET is a dataset (name or id) or a resource id."""
+    if every == bool(target):
+        raise click.UsageError("give a dataset or a resource, or --all")
+    records = _records(target, every)
+    failed = 0
+    for record in records:
+        resource_id = record.resource_id
+        try:
+            processing.reprocess(resource_id, in_background=not sync)
+        except Exception as error:  # one broken document must not stop the others
+            model.Session.rollback()
+            click.secho(f"{resource_id}: {error}", fg="red", err=True)
+            failed += 1
+            continue
+        record = db.get_document(resource_id)
+        status = record.status if record is not None else "deleted"
+        click.echo(f"{resource_id}\t{status}" + (f"\tjob {record.job_id}" if not sync else ""))
+    click.echo(f"{len(records) - failed} document(s) {'processed' if sync else 'queued'}.")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@budget.command()
+@click.argument("target", required=False)
+def status(target: str | None) -> None:
+    """List budget documents (of a dataset or resource, or all) with their statuses."""
+    records = _records(target, every=not target)
+    for record in records:
+        package = model.Package.get(record.package_id)
+        reason = ""
+        if record.status_reason:
+            reason = record.status_reason.get(tk.config.get("ckan.locale_default", "fr")[:2], "")
+        click.echo(
+            "\t".join(
+                str(value or "-")
+                for value in (
+                    package.name if package else record.package_id,
+                    record.resource_id,
+                    record.stage,
+                    record.exercice,
+                    record.status,
+                    record.validation_status,
+                    reason,
+                )
+            )
+        )
+    click.echo(f"{len(records)} document(s).")

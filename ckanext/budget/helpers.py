@@ -1,0 +1,131 @@
+"""Template helpers (``h.budget_*``): amounts and numbers in the reader's language,
+translated labels for the codes the stored results hold, and the document views.
+
+Money is formatted from ``Decimal`` by Babel's locale data: « 1 234,56 € » in French,
+"€1,234.56" in English (non-breaking spaces keep an amount on one line).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+from ckan.plugins import toolkit as tk
+
+from . import settings
+from .rulesets.helpers import document_checks as budget_rules_document_checks
+from .views import presenters
+
+__all__ = [
+    "budget_badge_class",
+    "budget_document",
+    "budget_export_label",
+    "budget_layer_label",
+    "budget_money",
+    "budget_number",
+    "budget_resource_badge",
+    "budget_rules_document_checks",
+    "budget_section_label",
+    "budget_severity_label",
+    "budget_status_label",
+]
+
+BADGE_CLASSES = {
+    "valid": "bg-success",
+    "warnings": "bg-warning text-dark",
+    "errors": "bg-danger",
+    "pending": "bg-secondary",
+    "running": "bg-info text-dark",
+    "failed": "bg-danger",
+}
+
+
+def _locale() -> str:
+    return "fr_FR" if settings.current_language() == "fr" else "en_GB"
+
+
+def budget_money(value: Decimal | int | str | None) -> str:
+    """« 1 234,56 € » in French, "€1,234.56" in English; empty for no amount."""
+    if value is None or value == "":
+        return ""
+    return format_currency(Decimal(value), "EUR", locale=_locale())
+
+
+def budget_number(value: int | Decimal | None) -> str:
+    """« 1 431 » in French, "1,431" in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=_locale())
+
+
+def budget_status_label(status: str | None) -> str:
+    """The badge's words for a processing state or a validation status."""
+    labels = {
+        "valid": tk._("Valid"),
+        "warnings": tk._("Warnings"),
+        "errors": tk._("Errors"),
+        "pending": tk._("Waiting for processing"),
+        "running": tk._("Being processed"),
+        "failed": tk._("Processing failed"),
+    }
+    return labels.get(status or "", status or "")
+
+
+def budget_badge_class(word: str | None) -> str:
+    """Bootstrap colour of a badge; the badge's words carry the meaning, not the colour."""
+    return BADGE_CLASSES.get(word or "", "bg-secondary")
+
+
+def budget_resource_badge(resource_id: str) -> str | None:
+    """The badge word of a resource (see :func:`budget_status_label`), or None when the
+    resource is not a budget document."""
+    return presenters.document_badge(resource_id)
+
+
+def budget_layer_label(layer: str) -> str:
+    """Names of the validation layers (``docbudg.validation.report.LAYERS``)."""
+    labels = {
+        "reading": tk._("Reading the file"),
+        "structure": tk._("Document structure"),
+        "schema": tk._("XSD schema"),
+        "metadata": tk._("Metadata"),
+        "codes": tk._("Budget codes"),
+        "balances": tk._("Balances"),
+        "annexes": tk._("Annexes"),
+    }
+    return labels.get(layer, layer)
+
+
+def budget_severity_label(severity: str) -> str:
+    labels = {
+        "error": tk._("Errors"),
+        "warning": tk._("Warnings"),
+        "info": tk._("Information"),
+    }
+    return labels.get(severity, severity)
+
+
+def budget_section_label(section: str) -> str:
+    labels = {"F": tk._("Operating"), "I": tk._("Investment")}
+    return labels.get(section, section)
+
+
+def budget_export_label(name: str) -> str:
+    """Human names of the derived files (``budget_export.name``)."""
+    labels = {
+        "scdl-budget.csv": tk._("Budget in SCDL format (CSV)"),
+        "scdl-budget.json": tk._("Budget in SCDL format (JSON)"),
+        "scdl-subventions.csv": tk._("Grants in SCDL format (CSV)"),
+        "scdl-subventions.json": tk._("Grants in SCDL format (JSON)"),
+        "lines.csv": tk._("Budget lines (CSV)"),
+        "lines.json": tk._("Budget lines (JSON)"),
+        "scdl-budget": tk._("Budget in SCDL format"),
+        "scdl-subventions": tk._("Grants in SCDL format"),
+        "lines": tk._("Budget lines"),
+    }
+    return labels.get(name, name)
+
+
+def budget_document(resource_id: str) -> presenters.DocumentView | None:
+    """What the resource page shows of a budget document (None for other resources)."""
+    return presenters.document_view(resource_id)

@@ -1,0 +1,184 @@
+"""What changed between two versions of a rule set, stored as data and read as a sentence
+("2 catégories ajoutées, formule de DF.1.2 modifiée") in the reader's language.
+
+Changes are computed on the native dicts (``ruleset_to_dict``), category by id within each
+tree, so a rename, a move and a formula edit are told apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ckan.plugins import toolkit as tk
+
+MAX_IDS = 5
+
+
+def _categories(tree: dict[str, Any]) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    """``{id: (parent id, category)}`` over a tree."""
+    out: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    stack = [(None, c) for c in tree.get("categories") or []]
+    while stack:
+        parent, category = stack.pop()
+        out[category["id"]] = (parent, category)
+        stack.extend((category["id"], child) for child in category.get("children") or [])
+    return out
+
+
+def _reordered(
+    before: dict[str, tuple[str | None, dict[str, Any]]],
+    after: dict[str, tuple[str | None, dict[str, Any]]],
+    old_tree: dict[str, Any],
+    new_tree: dict[str, Any],
+) -> set[str]:
+    """Categories whose order changed among the siblings they kept (adding or removing a
+    sibling is not a move)."""
+
+    def orders(tree: dict[str, Any], other: dict[str, Any]) -> dict[str | None, list[str]]:
+        out: dict[str | None, list[str]] = {}
+        stack: list[tuple[str | None, list[dict[str, Any]]]] = [
+            (None, tree.get("categories") or [])
+        ]
+        while stack:
+            parent, siblings = stack.pop()
+            out[parent] = [c["id"] for c in siblings if c["id"] in other]
+            stack.extend((c["id"], c.get("children") or []) for c in siblings)
+        return out
+
+    old_orders, new_orders = orders(old_tree, after), orders(new_tree, before)
+    moved: set[str] = set()
+    for parent, ids in new_orders.items():
+        kept = [i for i in old_orders.get(parent, []) if i in ids]
+        moved.update(a for a, b in zip(ids, kept, strict=False) if a != b)
+    return moved
+
+
+def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The changes from ``old`` to ``new``; ``[{"kind": "created"}]`` for a first version."""
+    if old is None:
+        return [{"kind": "created"}]
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, ids: list[str]) -> None:
+        if ids:
+            out.append({"kind": kind, "ids": sorted(ids)})
+
+    if (old.get("label"), old.get("label_en")) != (new.get("label"), new.get("label_en")):
+        out.append({"kind": "label"})
+    if old.get("selection") != new.get("selection"):
+        out.append({"kind": "selection"})
+    old_trees = {t["id"]: t for t in old.get("trees") or []}
+    new_trees = {t["id"]: t for t in new.get("trees") or []}
+    add("tree_added", [t for t in new_trees if t not in old_trees])
+    add("tree_removed", [t for t in old_trees if t not in new_trees])
+    add(
+        "tree_renamed",
+        [t for t in new_trees if t in old_trees and old_trees[t]["label"] != new_trees[t]["label"]],
+    )
+    found: dict[str, list[str]] = {
+        k: [] for k in ("added", "removed", "renamed", "moved", "formula")
+    }
+    for tree_id, tree in new_trees.items():
+        before = _categories(old_trees.get(tree_id, {}))
+        after = _categories(tree)
+        if tree_id not in old_trees:
+            found["added"].extend(after)
+            continue
+        reordered = _reordered(before, after, old_trees[tree_id], tree)
+        found["removed"].extend(c for c in before if c not in after)
+        for cid, (parent, category) in after.items():
+            if cid not in before:
+                found["added"].append(cid)
+                continue
+            old_parent, previous = before[cid]
+            if previous.get("label") != category.get("label"):
+                found["renamed"].append(cid)
+            if old_parent != parent or cid in reordered:
+                found["moved"].append(cid)
+            both_leaves = not (previous.get("children") or category.get("children"))
+            if both_leaves and previous.get("formula") != category.get("formula"):
+                found["formula"].append(cid)
+    for tree_id, tree in old_trees.items():
+        if tree_id not in new_trees:
+            found["removed"].extend(_categories(tree))
+    for kind, ids in found.items():
+        add(kind, ids)
+    old_corr = {_key(c) for c in old.get("corrections") or []}
+    new_corr = {_key(c) for c in new.get("corrections") or []}
+    if old_corr != new_corr:
+        out.append(
+            {
+                "kind": "corrections",
+                "added": len(new_corr - old_corr),
+                "removed": len(old_corr - new_corr),
+            }
+        )
+    return out
+
+
+def _key(correction: dict[str, Any]) -> str:
+    return repr(sorted(correction.items()))
+
+
+def _ids(ids: list[str]) -> str:
+    shown = ", ".join(ids[:MAX_IDS])
+    return shown + ("…" if len(ids) > MAX_IDS else "")
+
+
+def describe(items: list[dict[str, Any]], restored_from: int | None = None) -> str:
+    """The changes as one sentence in the current language."""
+    parts: list[str] = []
+    if restored_from is not None:
+        parts.append(tk._("version {version} restored").format(version=restored_from))
+    for item in items:
+        kind = item["kind"]
+        ids = item.get("ids") or []
+        count = len(ids)
+        if kind == "created":
+            parts.append(tk._("rule set created"))
+        elif kind == "label":
+            parts.append(tk._("rule set renamed"))
+        elif kind == "selection":
+            parts.append(tk._("line selection changed"))
+        elif kind == "tree_added":
+            parts.append(tk.ungettext("{n} tree added", "{n} trees added", count).format(n=count))
+        elif kind == "tree_removed":
+            parts.append(
+                tk.ungettext("{n} tree removed", "{n} trees removed", count).format(n=count)
+            )
+        elif kind == "tree_renamed":
+            parts.append(
+                tk.ungettext("tree {ids} renamed", "trees {ids} renamed", count).format(
+                    ids=_ids(ids)
+                )
+            )
+        elif kind == "added":
+            parts.append(
+                tk.ungettext("{n} category added", "{n} categories added", count).format(n=count)
+            )
+        elif kind == "removed":
+            parts.append(
+                tk.ungettext("{n} category removed", "{n} categories removed", count).format(
+                    n=count
+                )
+            )
+        elif kind == "renamed":
+            parts.append(
+                tk.ungettext("{ids} renamed", "{ids} renamed", count).format(ids=_ids(ids))
+            )
+        elif kind == "moved":
+            parts.append(tk.ungettext("{ids} moved", "{ids} moved", count).format(ids=_ids(ids)))
+        elif kind == "formula":
+            parts.append(
+                tk.ungettext("formula of {ids} changed", "formulas of {ids} changed", count).format(
+                    ids=_ids(ids)
+                )
+            )
+        elif kind == "corrections":
+            parts.append(
+                tk._("split lines: {added} added, {removed} removed").format(
+                    added=item["added"], removed=item["removed"]
+                )
+            )
+    text = ", ".join(parts) or tk._("no change")
+    return text[:1].upper() + text[1:]

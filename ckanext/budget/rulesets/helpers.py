@@ -1,0 +1,103 @@
+"""Template helpers of the rule sets: money in the reader's language, and a document's
+aggregation checks as sentences ("3 lignes (12 400,00 €) ne sont dans aucune catégorie").
+
+Register with the plugin's ``ITemplateHelpers`` (``rulesets.helpers.get_helpers()``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+from ckan.plugins import toolkit as tk
+
+from .. import db, settings
+from . import service
+
+
+def money(value: Any, lang: str | None = None) -> str:
+    """``1 234,56 €`` in French, ``€1,234.56`` in English."""
+    amount = Decimal(str(value or 0))
+    lang = lang or settings.current_language()
+    if lang == "fr":
+        return format_decimal(amount, format="#,##0.00", locale="fr_FR") + "\u00a0€"
+    return "€" + format_decimal(amount, format="#,##0.00", locale="en")
+
+
+def tree_messages(tree: dict[str, Any]) -> list[str]:
+    """The checks of one stored tree (``result_to_dict`` form) as translated sentences."""
+    checks = tree["controles"]
+    out: list[str] = []
+    unmatched = checks["non_comptees"]
+    if unmatched:
+        count = len(unmatched)
+        amount = sum((Decimal(line["montant"]) for line in unmatched), Decimal(0))
+        out.append(
+            tk.ungettext(
+                "{count} line ({amount}) is in no category",
+                "{count} lines ({amount}) are in no category",
+                count,
+            ).format(count=count, amount=money(amount))
+        )
+    twice = checks["comptees_plusieurs_fois"]
+    if twice:
+        count = len(twice)
+        first = twice[0]
+        out.append(
+            tk.ungettext(
+                "{count} line is counted in several categories (e.g. nature {nature} in "
+                "{categories})",
+                "{count} lines are counted in several categories (e.g. nature {nature} in "
+                "{categories})",
+                count,
+            ).format(count=count, nature=first["nature"], categories=", ".join(first["categories"]))
+        )
+    for key, totals in sorted(checks["totaux"].items()):
+        if Decimal(totals["document"]) != Decimal(totals["arbre"]):
+            out.append(
+                tk._("{key} total: {counted} counted for {expected} in the document").format(
+                    key=key, counted=money(totals["arbre"]), expected=money(totals["document"])
+                )
+            )
+    if checks["categories_vides"]:
+        out.append(
+            tk._("Categories without a formula: {ids}").format(
+                ids=", ".join(checks["categories_vides"])
+            )
+        )
+    if checks["partages_incomplets"]:
+        count = len(checks["partages_incomplets"])
+        out.append(
+            tk.ungettext(
+                "{count} split line is not fully assigned",
+                "{count} split lines are not fully assigned",
+                count,
+            ).format(count=count)
+        )
+    return out
+
+
+def document_checks(resource_id: str) -> dict[str, Any] | None:
+    """What the resource page shows: the rules used, whether they are current, and the
+    checks of each tree; ``None`` for a resource that is not an aggregated document."""
+    document = db.get_document(resource_id)
+    aggregation = service.stored(resource_id)
+    if document is None or aggregation is None:
+        return None
+    return {
+        "ruleset_name": aggregation.ruleset_name,
+        "ruleset_version": aggregation.ruleset_version,
+        "custom": aggregation.ruleset_id is not None,
+        "ok": aggregation.ok,
+        "current": service.is_fresh(aggregation, document),
+        "computed": aggregation.computed,
+        "trees": [
+            {"id": tree["id"], "label": tree["libelle"], "messages": tree_messages(tree)}
+            for tree in aggregation.result["arbres"]
+        ],
+    }
+
+
+def get_helpers() -> dict[str, Any]:
+    return {"budget_rules_document_checks": document_checks, "budget_rules_money": money}

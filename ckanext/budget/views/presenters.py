@@ -1,0 +1,249 @@
+"""What the pages show of a budget document, built from the stored results.
+
+Presenters pick the user's language for the core library's bilingual texts (findings,
+failure reasons, anonymisation summary) and group what templates list; they return codes
+(statuses, layers, severities, export names), which templates turn into translated labels
+with the ``budget_*`` helpers. Nothing here reads the document itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+
+from .. import db, settings
+from ..docbudg.anonymisation import AnonymisationReport
+from ..docbudg.model import Stage
+from ..docbudg.validation.report import LAYERS, SEVERITIES
+
+REALISED_STAGES = ("CA", "CFU")
+_REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
+
+
+def pick(text: Any, lang: str | None = None) -> str:
+    """A bilingual ``{"fr": …, "en": …}`` value in ``lang`` (a plain string is kept)."""
+    if isinstance(text, dict):
+        lang = lang or settings.current_language()
+        return str(text.get(lang) or text.get("fr") or text.get("en") or "")
+    return "" if text is None else str(text)
+
+
+def anonymisation_summary(report: dict[str, Any] | None, lang: str | None = None) -> str:
+    """The anonymisation summary in words (« 7 bénéficiaires personnes physiques occultés
+    (8 attributions) ; sceau supprimé »), rebuilt from the stored counts by the core
+    library's own wording."""
+    if not report:
+        return ""
+    values = {key: value for key, value in report.items() if key in _REPORT_FIELDS}
+    values.setdefault("replacement", "")
+    return AnonymisationReport(**values).summary(lang or settings.current_language())
+
+
+def stage_words(stage: str | None, num_dec: str | None, exercice: int | None, lang: str) -> str:
+    """« Décision modificative n° 2 — 2021 » style: the stage and year in words."""
+    try:
+        member = Stage[stage] if stage else None
+    except KeyError:
+        member = None
+    if member is None:
+        words = stage or ""
+    else:
+        label = member.label_fr if lang == "fr" else member.label_en
+        words = label[:1].upper() + label[1:]
+        if member is Stage.DM and num_dec and num_dec != "0":
+            words += f" n° {num_dec}" if lang == "fr" else f" no. {num_dec}"
+    return f"{words} {exercice}".strip() if exercice else words
+
+
+def download_name(resource_name: str | None, suffix: str) -> str:
+    """``compte-administratif-2021-budget-principal.scdl-budget.csv``: an ASCII file name
+    made from the resource's name, safe in a ``Content-Disposition`` header."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", resource_name or "")
+        .encode("ascii", "ignore")
+        .decode("ascii")
+        .lower()
+    )
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:120].strip("-")
+    return f"{stem or 'document-budgetaire'}.{suffix}"
+
+
+@dataclass
+class KeyFigure:
+    section: str
+    receipts: Decimal
+    spending: Decimal
+
+
+@dataclass
+class DocumentView:
+    """A processed document as the resource page and the resource list show it."""
+
+    resource_id: str
+    status: str
+    validation_status: str | None
+    reason: str
+    anonymisation: str
+    collectivite: str | None
+    siret: str | None
+    budget: str | None
+    is_principal: bool | None
+    stage: str
+    nomenclature: str | None
+    lines: int | None
+    counts: dict[str, int]
+    exports: list[str] = field(default_factory=list)
+    missing_exports: list[tuple[str, str]] = field(default_factory=list)
+    realised: bool = False
+    key_figures: list[KeyFigure] = field(default_factory=list)
+
+    @property
+    def badge(self) -> str:
+        return badge_word(self.status, self.validation_status)
+
+
+def badge_word(status: str, validation_status: str | None) -> str:
+    """One word for the badge: a processing state, else the validation status."""
+    if status == db.STATUS_DONE:
+        return validation_status or "valid"
+    return status
+
+
+def document_badge(resource_id: str) -> str | None:
+    """The badge word of a resource, or None when it is not a budget document."""
+    record = db.get_document(resource_id)
+    return None if record is None else badge_word(record.status, record.validation_status)
+
+
+def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentView | None:
+    record = db.get_document(resource_id)
+    if record is None:
+        return None
+    lang = settings.current_language()
+    report = record.validation_report or {}
+    counts = {severity: int(report.get("counts", {}).get(severity, 0)) for severity in SEVERITIES}
+    stored_counts = record.counts or {}
+    export_errors = stored_counts.get("export_errors") or {}
+    view = DocumentView(
+        resource_id=record.resource_id,
+        status=record.status,
+        validation_status=record.validation_status,
+        reason=pick(record.status_reason, lang) if record.status == db.STATUS_FAILED else "",
+        anonymisation=anonymisation_summary(record.anonymisation_report, lang),
+        collectivite=record.collectivite,
+        siret=record.siret,
+        budget=record.etablissement,
+        is_principal=record.is_principal,
+        stage=stage_words(record.stage, record.num_dec, record.exercice, lang),
+        nomenclature=record.nomenclature,
+        lines=stored_counts.get("detail_lines", stored_counts.get("lines")),
+        counts=counts,
+        exports=export_names(record.resource_id),
+        missing_exports=[
+            (name, pick(error.get("message"), lang)) for name, error in export_errors.items()
+        ],
+        realised=record.stage in REALISED_STAGES,
+    )
+    if with_figures and record.status == db.STATUS_DONE:
+        view.key_figures = key_figures(record.resource_id, view.realised)
+    return view
+
+
+def export_names(resource_id: str) -> list[str]:
+    """Names of the derived files, without loading their content."""
+    export = db.BudgetExportRecord
+    query = model.Session.query(export.name).filter(export.resource_id == resource_id)
+    return [name for (name,) in query.order_by(export.name)]
+
+
+def key_figures(resource_id: str, realised: bool) -> list[KeyFigure]:
+    """Receipts and spending of real operations (``OpBudg`` 0) per section: realised
+    amounts for an account (CA, CFU), new credits for a budget (BP, BS, DM)."""
+    line = db.BudgetLineRecord
+    amount = line.mtreal if realised else line.mtprev
+    rows = (
+        model.Session.query(line.section, line.cod_rd, sa.func.sum(amount))
+        .filter(line.resource_id == resource_id, line.op_budg == "0")
+        .group_by(line.section, line.cod_rd)
+        .all()
+    )
+    totals = {(section, cod_rd): total or Decimal(0) for section, cod_rd, total in rows}
+    return [
+        KeyFigure(
+            section, totals.get((section, "R"), Decimal(0)), totals.get((section, "D"), Decimal(0))
+        )
+        for section in ("F", "I")
+        if (section, "R") in totals or (section, "D") in totals
+    ]
+
+
+@dataclass
+class FindingView:
+    code: str
+    line: int | None
+    path: str | None
+    message: str
+    hint: str
+
+
+@dataclass
+class SeverityGroup:
+    severity: str
+    findings: list[FindingView]
+
+
+@dataclass
+class LayerGroup:
+    layer: str
+    counts: dict[str, int]
+    groups: list[SeverityGroup]
+
+
+@dataclass
+class ReportView:
+    status: str
+    counts: dict[str, int]
+    layers: list[LayerGroup]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def report_view(report: dict[str, Any], lang: str | None = None) -> ReportView:
+    """A validation report grouped by layer (in validation order) then severity; messages
+    and hints in ``lang``. Accepts stored reports (bilingual) and one-language ones."""
+    lang = lang or settings.current_language()
+    by_layer: dict[str, dict[str, list[FindingView]]] = {}
+    for finding in report.get("findings", []):
+        layer = by_layer.setdefault(finding.get("layer") or "", {})
+        layer.setdefault(finding.get("severity") or "info", []).append(
+            FindingView(
+                code=str(finding.get("code") or ""),
+                line=finding.get("line"),
+                path=finding.get("path"),
+                message=pick(finding.get("message"), lang),
+                hint=pick(finding.get("hint"), lang),
+            )
+        )
+    order = [layer for layer in LAYERS if layer in by_layer]
+    order += sorted(layer for layer in by_layer if layer not in LAYERS)
+    layers = []
+    for layer in order:
+        severities = by_layer[layer]
+        layers.append(
+            LayerGroup(
+                layer=layer,
+                counts={s: len(severities.get(s, [])) for s in SEVERITIES},
+                groups=[SeverityGroup(s, severities[s]) for s in SEVERITIES if s in severities],
+            )
+        )
+    counts = {s: int((report.get("counts") or {}).get(s, 0)) for s in SEVERITIES}
+    return ReportView(status=str(report.get("status") or ""), counts=counts, layers=layers)
