@@ -264,11 +264,7 @@ def _aggregate_tree(
 ) -> TreeResult:
     checks = Checks()
     corrections, checks.unknown_corrections = _corrections_for(ruleset, tree, index.exer)
-    by_key: dict[tuple[str, str, str], list[int]] = {}
-    for entry in index.entries:
-        by_key.setdefault((entry.cod_rd, entry.nature, entry.fonction or ""), []).append(
-            entry.position
-        )
+    by_key = index.positions_by_key
     split_shares: dict[str, list[Share]] = {}
     assigned: dict[int, Decimal] = {}
     split_mask = 0

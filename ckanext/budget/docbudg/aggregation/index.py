@@ -194,8 +194,43 @@ class LineIndex:
         entries = self.entries
         return sum((entries[i].amount for i in bits(mask)), Decimal(0))
 
+    @cached_property
+    def positions_by_key(self) -> dict[tuple[str, str, str], list[int]]:
+        """Positions by (CodRD, Nature, Fonction): how split-line corrections find lines."""
+        found: dict[tuple[str, str, str], list[int]] = {}
+        for entry in self.entries:
+            found.setdefault((entry.cod_rd, entry.nature, entry.fonction or ""), []).append(
+                entry.position
+            )
+        return found
+
+    @cached_property
+    def _cents(self) -> tuple[list[str], list[int]] | None:
+        """Each entry's RDFI key and amount in integer cents, when every amount is a whole
+        number of cents (always in TotEM files): summing ints is exact and much faster."""
+        keys = [entry.cod_rd + entry.section for entry in self.entries]
+        cents = []
+        for entry in self.entries:
+            scaled = entry.amount.scaleb(2)
+            if scaled != scaled.to_integral_value():
+                return None
+            cents.append(int(scaled))
+        return keys, cents
+
     def split_rdfi(self, mask: int) -> dict[str, Decimal]:
         """Total of the lines in ``mask`` by direction × section, in one pass."""
+        exact = self._cents
+        if exact is not None:
+            keys, cents = exact
+            sums = dict.fromkeys(("DF", "DI", "RF", "RI"), 0)
+            for i in bits(mask):
+                key = keys[i]
+                sums[key] = sums.get(key, 0) + cents[i]
+            # ``Decimal(0).scaleb(-2)`` would print as ``0E-2``: zero stays ``Decimal(0)``.
+            return {
+                key: Decimal(value).scaleb(-2) if value else Decimal(0)
+                for key, value in sums.items()
+            }
         totals = dict.fromkeys(("DF", "DI", "RF", "RI"), Decimal(0))
         entries = self.entries
         for i in bits(mask):
