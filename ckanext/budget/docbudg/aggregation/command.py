@@ -24,22 +24,39 @@ from .storage import load_ruleset
 DEFAULT_RULES = "defaut"
 
 
+HELP = {
+    "command": Message(
+        "agréger des documents selon des règles et contrôler la partition",
+        "aggregate documents with rules and check the partition",
+    ),
+    "files": Message(
+        "document(s) budgétaire(s) (.xml ou .xml.gz)", "budget document(s) (.xml or .xml.gz)"
+    ),
+    "rules": Message(
+        "règles (.yaml/.json, ou arbre JSON de l'outil Gironde) ; "
+        f"« {DEFAULT_RULES} » = par fonction et par chapitre d'après le plan de comptes",
+        "rule set (.yaml/.json, or a Gironde JSON tree); "
+        f"'{DEFAULT_RULES}' = by function and by chapter from the plan de comptes",
+    ),
+    "tree": Message("seulement cet arbre des règles", "only this tree of the rule set"),
+    "format": Message("format de sortie", "output format"),
+    "output": Message(
+        "fichier à écrire (sortie standard par défaut)", "output file (standard output by default)"
+    ),
+}
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "aggregate",
-        help="Agréger des documents selon des règles / aggregate documents with rules",
-        description=__doc__,
+        "aggregate", help=HELP["command"].text(), description=HELP["command"].text()
     )
-    parser.add_argument("files", metavar="FILE", nargs="+", help="document(s) XML ou .xml.gz")
+    parser.add_argument("files", metavar="FILE", nargs="+", help=HELP["files"].text())
+    parser.add_argument("--rules", default=DEFAULT_RULES, help=HELP["rules"].text())
+    parser.add_argument("--tree", help=HELP["tree"].text())
     parser.add_argument(
-        "--rules",
-        default=DEFAULT_RULES,
-        help="rule set (.yaml/.json, or a Gironde JSON tree); "
-        f"'{DEFAULT_RULES}' = by function and by chapter from the plan de comptes",
+        "--format", choices=("json", "csv"), default="json", help=HELP["format"].text()
     )
-    parser.add_argument("--tree", help="only this tree of the rule set")
-    parser.add_argument("--format", choices=("json", "csv"), default="json")
-    parser.add_argument("-o", "--output", help="output file (standard output by default)")
+    parser.add_argument("-o", "--output", help=HELP["output"].text())
     parser.set_defaults(func=run)
     return parser
 
