@@ -77,15 +77,28 @@ AMOUNT_FIELDS = (
 )
 
 
-def to_decimal(value: str | None) -> Decimal | None:
-    """Parse an amount; ``None`` for an absent or unreadable value (validation reports it)."""
+# No local budget comes near 10¹⁵ € (the State's is ~5×10¹¹ €). Larger values are typing or
+# export errors, and past 28 digits Decimal's default context would round sums silently.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+def parse_amount(value: str | None) -> Decimal | None:
+    """The number written, finite or not, ``None`` if it is not a number at all."""
     if not value:
         return None
     try:
-        result = Decimal(value)
+        return Decimal(value)
     except InvalidOperation:
         return None
-    return result if result.is_finite() else None
+
+
+def to_decimal(value: str | None) -> Decimal | None:
+    """Parse an amount; ``None`` for an absent, unreadable or out-of-range value
+    (validation reports it)."""
+    result = parse_amount(value)
+    if result is None or not result.is_finite() or abs(result) >= MAX_AMOUNT:
+        return None
+    return result
 
 
 @dataclass(frozen=True, slots=True)

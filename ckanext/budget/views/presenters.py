@@ -163,14 +163,23 @@ def export_names(resource_id: str) -> list[str]:
     return [name for (name,) in query.order_by(export.name)]
 
 
+CARRIED_OVER_RESULTS = ("001", "002")
+
+
 def key_figures(resource_id: str, realised: bool) -> list[KeyFigure]:
     """Receipts and spending of real operations (``OpBudg`` 0) per section: realised
-    amounts for an account (CA, CFU), new credits for a budget (BP, BS, DM)."""
+    amounts for an account (CA, CFU), new credits for a budget (BP, BS, DM). Carried-over
+    results (natures 001, 002) are left out, as in the explorer and the default rule sets:
+    they are last year's balance, not this year's receipts or spending."""
     line = db.BudgetLineRecord
     amount = line.mtreal if realised else line.mtprev
     rows = (
         model.Session.query(line.section, line.cod_rd, sa.func.sum(amount))
-        .filter(line.resource_id == resource_id, line.op_budg == "0")
+        .filter(
+            line.resource_id == resource_id,
+            line.op_budg == "0",
+            sa.or_(line.nature.is_(None), line.nature.notin_(CARRIED_OVER_RESULTS)),
+        )
         .group_by(line.section, line.cod_rd)
         .all()
     )

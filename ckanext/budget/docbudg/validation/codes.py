@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..messages import Message
-from ..model import AMOUNT_FIELDS, BudgetDocument, BudgetLine
+from ..model import AMOUNT_FIELDS, MAX_AMOUNT, BudgetDocument, BudgetLine, parse_amount
 from ..nomenclature import Plan, find_merged_plan
 from .locate import line_path
 from .metadata import PlanChoice, safe_code
@@ -43,6 +43,18 @@ _OPBUDG = Message(
     "ni 1 (d'ordre).",
     "Budget line {index}: the operation type (OpBudg) is missing or neither 0 (real) nor "
     "1 (ordre).",
+)
+_AMOUNT_OUT_OF_RANGE = Message(
+    "Ligne budgétaire {index} : le montant {field} dépasse un million de milliards d'euros ; "
+    "il n'est pas pris en compte.",
+    "Budget line {index}: the amount {field} exceeds a million billion euros; it is not "
+    "taken into account.",
+)
+_HINT_AMOUNT = Message(
+    "Vérifiez le montant saisi dans votre logiciel financier (séparateur décimal, zéros en "
+    "trop) puis exportez à nouveau le document.",
+    "Check the amount entered in your finance software (decimal separator, extra zeros) "
+    "and export the document again.",
 )
 _NATURE_UNKNOWN = Message(
     "Ligne budgétaire {index} : le compte par nature {code} n'existe pas dans le plan de "
@@ -141,6 +153,7 @@ class _CodeCheck:
             if line.calculated:
                 continue
             self._enums(line)
+            self._amounts(line)
             self._nature(line)
             self._fonction(line)
             self._cont_nat(line)
@@ -155,6 +168,16 @@ class _CodeCheck:
             self._add(
                 "opbudg_invalid", ERROR, _OPBUDG.with_params(**params), _HINT_CODE, line, "OpBudg"
             )
+
+    def _amounts(self, line: BudgetLine) -> None:
+        """Numbers too large to be amounts (a format error is the XSD layer's finding)."""
+        for field in AMOUNT_FIELDS:
+            if field in line.amounts:
+                continue
+            value = parse_amount(line.fields.get(field))
+            if value is not None and (not value.is_finite() or abs(value) >= MAX_AMOUNT):
+                message = _AMOUNT_OUT_OF_RANGE.with_params(index=line.index + 1, field=field)
+                self._add("amount_out_of_range", ERROR, message, _HINT_AMOUNT, line, field)
 
     def _unknown_severity(self) -> str:
         """A code absent from another year's plan may be new this year: not an error."""

@@ -1,0 +1,83 @@
+"""The ``budget_view`` plugin: a resource view that explores a budget document.
+
+Shown on (and, through ``ckan.views.default_views``, added by default to) resources that
+have a processed-document row. The view is rendered on the server from the stored
+aggregation: it works without JavaScript and loads nothing from another host. Its
+embeddable variant and its CSV/JSON exports live at stable URLs (``views``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from flask import Blueprint
+
+from .. import db
+from . import chart, data, formatting, views
+
+VIEW_TYPE = "budget_view"
+DEFAULT_VIEWS_KEY = "ckan.views.default_views"
+CKAN_DEFAULT_VIEWS = ["image_view", "datatables_view"]
+"""The value CKAN declares for ``ckan.views.default_views`` when a portal sets none."""
+
+
+class BudgetViewPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IResourceView, inherit=True)
+    p.implements(p.IBlueprint)
+    p.implements(p.ITemplateHelpers)
+
+    # IConfigurer
+
+    def update_config(self, config: Any) -> None:
+        # Templates come from the ``budget`` plugin, which this one requires: adding the
+        # folder twice would apply every ``{% ckan_extends %}`` override twice.
+        views = list(config.get(DEFAULT_VIEWS_KEY) or [])
+        if views == CKAN_DEFAULT_VIEWS:
+            # Left to CKAN's default, the explorer joins it. A portal that lists its
+            # default views itself decides whether to list budget_view.
+            config[DEFAULT_VIEWS_KEY] = [*views, VIEW_TYPE]
+
+    # IResourceView
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": VIEW_TYPE,
+            "title": tk._("Budget explorer"),
+            "default_title": tk._("Budget explorer"),
+            "icon": "chart-bar",
+            "iframed": False,
+            "always_available": False,
+            "preview_enabled": False,
+            "full_page_edit": False,
+        }
+
+    def can_view(self, data_dict: dict[str, Any]) -> bool:
+        resource = data_dict.get("resource") or {}
+        return bool(resource.get("id")) and db.get_document(resource["id"]) is not None
+
+    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+        args = tk.request.args if tk.request else {}
+        resource = data_dict["resource"]
+        return {
+            "explorer": data.explorer(resource["id"], args.get("tree"), args.get("node")),
+        }
+
+    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return "budget/explorer/view.html"
+
+    # IBlueprint
+
+    def get_blueprint(self) -> Blueprint:
+        return views.blueprint
+
+    # ITemplateHelpers
+
+    def get_helpers(self) -> dict[str, Any]:
+        return {
+            "budget_compact_money": formatting.budget_compact_money,
+            "budget_share": formatting.budget_share,
+            "budget_bar_chart": chart.level_chart,
+        }

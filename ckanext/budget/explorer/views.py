@@ -1,0 +1,87 @@
+"""Stable URLs of the explorer beside the resource view: the embeddable page (no portal
+header or footer) and the data behind each chart and table as CSV and JSON. Every route
+checks access like CKAN's resource page: a private dataset is a 404 to outsiders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ckan.plugins import toolkit as tk
+from flask import Blueprint, Response
+
+from ..views import access
+from ..views.presenters import download_name
+from . import data
+
+blueprint = Blueprint("budget_explorer", __name__)
+PREFIX = "/dataset/<id>/resource/<resource_id>/budget/explorer"
+
+
+def _load(id: str, resource_id: str) -> tuple[access.Target, data.Explorer]:
+    target = access.load(id, resource_id, "budget_document_show")
+    access.require_document(target)
+    args = tk.request.args
+    found = data.explorer(resource_id, args.get("tree"), args.get("node"))
+    if found is None:
+        tk.abort(404, tk._("This resource is not a processed budget document."))
+    return target, found
+
+
+def embed(id: str, resource_id: str) -> str:
+    """The explorer alone, to put in an iframe on another site."""
+    target, found = _load(id, resource_id)
+    return tk.render(
+        "budget/explorer/embed.html",
+        {"explorer": found, "pkg": target.package, "res": target.resource},
+    )
+
+
+def _level(found: data.Explorer) -> data.Level:
+    if found.level is None:
+        tk.abort(404, tk._("This document has no aggregation yet."))
+    return found.level
+
+
+def _file_name(target: access.Target, level: data.Level, suffix: str) -> str:
+    node = f"-{level.node_id}" if level.node_id else ""
+    return download_name(target.resource.get("name"), f"{level.tree_id}{node}.{suffix}")
+
+
+def export_csv(id: str, resource_id: str) -> Response:
+    target, found = _load(id, resource_id)
+    level = _level(found)
+    rows = data.export_rows(level)
+    buffer = io.StringIO()
+    fields = list(rows[0]) if rows else ["id", "libelle", "montant"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_file_name(target, level, "csv")}"'
+    )
+    return response
+
+
+def export_json(id: str, resource_id: str) -> Response:
+    _, found = _load(id, resource_id)
+    level = _level(found)
+    body = {
+        "resource_id": resource_id,
+        "arbre": level.tree_id,
+        "noeud": level.node_id,
+        "libelle": level.label,
+        "total": f"{level.total:.2f}",
+        "lignes" if level.is_leaf and level.node_id else "categories": data.export_rows(level),
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+blueprint.add_url_rule(f"{PREFIX}/embed", view_func=embed)
+blueprint.add_url_rule(f"{PREFIX}/data.csv", view_func=export_csv)
+blueprint.add_url_rule(f"{PREFIX}/data.json", view_func=export_json)
