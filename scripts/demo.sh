@@ -44,7 +44,7 @@ ensure_config() {
         "ckan.redis.url=redis://$REDIS_HOST:$REDIS_PORT/0" \
         "ckan.storage_path=$DEMO_DIR/storage" \
         "ckan.max_resource_size=200" \
-        "ckan.plugins=budget budget_pgsearch scheming_datasets activity" \
+        "ckan.plugins=budget budget_pgsearch budget_view scheming_datasets activity" \
         "scheming.dataset_schemas=ckanext.budget.schemas:budget.yaml" \
         "scheming.presets=ckanext.scheming:presets.json" \
         "ckan.locale_default=fr" \
