@@ -258,7 +258,8 @@ def sync_package(pkg_dict: dict[str, Any]) -> None:
         store_prepared(package_id, resource_id, prepared)
 
 
-def _stored_bytes(resource_id: str) -> bytes:
+def stored_bytes(resource_id: str) -> bytes:
+    """The stored (anonymised) document of a resource, within the size limit."""
     resource = tk.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
     upload = uploader.get_resource_uploader(resource)
     get_path = getattr(upload, "get_path", None)
@@ -287,7 +288,7 @@ def run(record: db.BudgetDocumentRecord) -> None:
     record.status = db.STATUS_RUNNING
     session.commit()
     try:
-        data = _stored_bytes(record.resource_id)
+        data = stored_bytes(record.resource_id)
         doc = reader.read_document(data, settings.limits())
         # The stored file is already anonymised; this pass is a safety net and changes
         # nothing (the upload-time report, with the real counts, is kept).

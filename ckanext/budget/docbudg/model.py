@@ -66,6 +66,10 @@ STAGE_LABELS: dict[Stage, tuple[str, str]] = {
     Stage.CFU: ("compte financier unique", "single financial account"),
 }
 
+CARRIED_OVER_RESULTS = ("001", "002")
+"""Natures of the previous year's results carried over (investment 001, operating 002):
+last year's balance, not this year's receipts or spending."""
+
 AMOUNT_FIELDS = (
     "MtBudgPrec",
     "MtRARPrec",

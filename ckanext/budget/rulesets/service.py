@@ -222,7 +222,7 @@ def documents_of_organization(org_id: str) -> list[db.BudgetDocumentRecord]:
 
 def load_document(resource_id: str) -> BudgetDocument:
     """The stored (anonymised) document, parsed."""
-    return reader.read_document(processing._stored_bytes(resource_id), settings.limits())
+    return reader.read_document(processing.stored_bytes(resource_id), settings.limits())
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ckan import model
 
 from .. import db, settings
 from ..docbudg.anonymisation import AnonymisationReport
-from ..docbudg.model import Stage
+from ..docbudg.model import CARRIED_OVER_RESULTS, Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
 
 REALISED_STAGES = ("CA", "CFU")
@@ -161,9 +161,6 @@ def export_names(resource_id: str) -> list[str]:
     export = db.BudgetExportRecord
     query = model.Session.query(export.name).filter(export.resource_id == resource_id)
     return [name for (name,) in query.order_by(export.name)]
-
-
-CARRIED_OVER_RESULTS = ("001", "002")
 
 
 def key_figures(resource_id: str, realised: bool) -> list[KeyFigure]:

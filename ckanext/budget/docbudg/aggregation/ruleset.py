@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from ..messages import Message
-from ..model import Stage
+from ..model import CARRIED_OVER_RESULTS, Stage
 from .formula import Formula, FormulaError, parse_formula
 
 OPERATIONS = ("reel", "ordre", "tout")
@@ -37,7 +37,7 @@ class Selection:
     """Amount field by stage name (``BP``, ``DM``, ``BS``, ``CA``, ``CFU``)."""
     operations: str = "reel"
     """``reel`` (``OpBudg`` 0, the default of published explorers), ``ordre`` or ``tout``."""
-    exclude_natures: tuple[str, ...] = ("001", "002")
+    exclude_natures: tuple[str, ...] = CARRIED_OVER_RESULTS
     """Natures left out, exactly: the carried-over results by default."""
     skip_zero: bool = True
     """Drop lines whose amount (after merging duplicates) is zero."""
