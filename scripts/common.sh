@@ -198,6 +198,42 @@ ensure_venv() {
     printf '%s\n' "$wanted" >"$stamp"
 }
 
+# --- Browser tests: Debian's Chromium, axe-core from npm -------------------------------
+
+CHROMIUM="/usr/bin/chromium"
+
+# tests/browser drive Debian's Chromium through Playwright (PyPI); Playwright's own
+# browser download is never used. DejaVu, so that screenshots show text on bare images.
+ensure_chromium() {
+    [ -x "$CHROMIUM" ] && return 0
+    apt_install chromium fonts-dejavu-core
+}
+
+# Node.js and npm from Debian when missing; an image that ships its own keeps them.
+ensure_node() {
+    local missing=()
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+}
+
+# The npm packages pinned in package-lock.json (axe-core, injected into pages by the
+# browser tests) in node_modules/; skipped when package.json and the lock file did not
+# change since the last install (a stamp holds their hash, like the virtualenvs').
+ensure_node_modules() {
+    local stamp="$ROOT/node_modules/.ckanext-budget-installed" wanted
+    wanted="$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return 0
+    fi
+    ensure_node
+    log "Installing the npm packages of package-lock.json into node_modules/"
+    (cd "$ROOT" && npm ci --include=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$wanted" >"$stamp"
+}
+
 # Compile the translations (.mo files are built, never committed).
 compile_translations() {
     local venv="$1" po

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the whole suite (tests/unit + tests/integration) in ONE pytest
-# run per CKAN version, each in its own virtualenv (.venv-<version>), database
-# (ckan_test_<version>), Redis database and storage folder, so versions never share
-# state. Usage: scripts/test.sh [CKAN_VERSION...]   (default: 2.11.6 2.12.0)
+# `make test`: lint, then the whole suite (tests/unit, tests/integration, tests/browser)
+# in ONE pytest run per CKAN version, each in its own virtualenv (.venv-<version>),
+# database (ckan_test_<version>), Redis database and storage folder, so versions never
+# share state. The browser tests drive Debian's Chromium (installed when missing) and
+# inject axe-core from node_modules/ (npm ci from package-lock.json).
+# Usage: scripts/test.sh [CKAN_VERSION...]   (default: 2.11.6 2.12.0)
 # Extra pytest arguments can be passed through PYTEST_ARGS (e.g. PYTEST_ARGS="-x -k foo").
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -39,7 +41,7 @@ run_suite() {
     log "CKAN $version: pytest"
     # shellcheck disable=SC2086  # PYTEST_ARGS is a list of words on purpose
     (cd "$ROOT" && "$venv/bin/python" -m pytest --ckan-ini=test.ini -p no:cacheprovider \
-        ${PYTEST_ARGS:-} tests/unit tests/integration) 2>&1 | tee "$log_file" ||
+        ${PYTEST_ARGS:-} tests/unit tests/integration tests/browser) 2>&1 | tee "$log_file" ||
         status=$?
     SUMMARIES+=("CKAN $version: $(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' \
         "$log_file" | tail -n 1 | tr -d '=' | xargs)")
@@ -52,6 +54,8 @@ main() {
     SUMMARIES=()
 
     ensure_services
+    ensure_chromium
+    ensure_node_modules
     for version in "${versions[@]}"; do
         ensure_venv "$version"
     done

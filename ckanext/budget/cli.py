@@ -71,6 +71,7 @@ def status(target: str | None) -> None:
     """List budget documents (of a dataset or resource, or all) with their statuses."""
     records = _records(target, every=not target)
     for record in records:
+        processing.settle_interrupted(record)
         package = model.Package.get(record.package_id)
         reason = ""
         if record.status_reason:

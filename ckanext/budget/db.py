@@ -68,6 +68,8 @@ class BudgetDocumentRecord(tk.BaseModel):
     validation_report = sa.Column(JSONB)
     anonymisation_report = sa.Column(JSONB, default=dict)
     counts = sa.Column(JSONB, default=dict)
+    # Key indicators (docbudg.indicators.compute); NULL until (re)processed after 0004.
+    indicators = sa.Column(JSONB)
     job_id = sa.Column(sa.UnicodeText)
     created = sa.Column(sa.DateTime(timezone=True), default=_now)
     updated = sa.Column(sa.DateTime(timezone=True), default=_now, onupdate=_now)
@@ -94,6 +96,7 @@ class BudgetDocumentRecord(tk.BaseModel):
             "validation_status": self.validation_status,
             "anonymisation": self.anonymisation_report or {},
             "counts": self.counts or {},
+            "indicators": self.indicators,
             "exports": [e.name for e in exports_for(self.resource_id)],
             "created": _iso(self.created),
             "updated": _iso(self.updated),

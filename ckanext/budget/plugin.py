@@ -13,13 +13,14 @@ storage plugin (e.g. a cloud uploader) in ``ckan.plugins``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import db, document_fields, processing, search, upload, views
+from . import db, document_fields, outages, processing, search, storage, upload, views
 from .rulesets import service as rulesets
 
 
@@ -38,19 +39,32 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.ISignal)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        # The rule editor's optional script; absolute, as webassets matches normalised
+        # paths (the budget_view plugin adds the same library: registered once).
+        tk.add_resource(str(Path(__file__).resolve().parent / "assets"), "ckanext-budget")
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        outages.register(app)
+        return app
 
     # IUploader
 
-    def get_resource_uploader(self, data_dict: dict[str, Any]) -> None:
+    def get_resource_uploader(self, data_dict: dict[str, Any]) -> Any:
         """Swap an uploaded budget document for its anonymised version, then let the
-        portal's uploader (the next ``IUploader`` plugin, or CKAN's) store it."""
+        portal's uploader (the next ``IUploader`` plugin, or CKAN's) store it, all or
+        nothing with the transaction (``storage``)."""
+        if storage.choosing():
+            return None
         upload.intercept(data_dict)
-        return None
+        return storage.guarded_uploader(data_dict)
 
     def get_uploader(self, upload_to: str, old_filename: str | None) -> None:
         return None

@@ -21,12 +21,15 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from . import db, search, settings
-from .docbudg import errors, reader
+from . import db, jobstate, search, settings
+from .docbudg import annex_tables, errors, indicators, reader
 from .docbudg.anonymisation import anonymise
 from .docbudg.export import ExportError, ExportResult
 from .docbudg.export.line_info import describer, find_export_plan
+from .docbudg.export.table import MEDIA_TYPES
 from .docbudg.messages import Message
 from .docbudg.model import BudgetDocument, DocumentHeader
 from .docbudg.pipeline import run_exports
@@ -36,6 +39,7 @@ from .upload import SHA_FIELD, PreparedDocument, pending
 log = logging.getLogger(__name__)
 
 JOB_TIMEOUT_SECONDS = 1800
+RUN_ATTEMPTS = 3
 # Sent with the resource id once a document's results are committed (and its file is
 # stored): the rule sets aggregate it. A blinker signal keeps processing unaware of them.
 document_processed = tk.signals.ckanext.signal("budget_document_processed")
@@ -46,6 +50,24 @@ INTERNAL_ERROR = Message(
     "traitement ; si l'erreur persiste, signalez-la à l'administrateur du portail.",
     "Processing the document failed because of an internal error. Run the processing "
     "again; if the error persists, report it to the portal administrator.",
+)
+QUEUE_UNAVAILABLE = Message(
+    "Le document est enregistré, mais la file des traitements en arrière-plan est "
+    "indisponible : il n'a pas encore été traité. Relancez le traitement dans quelques "
+    "minutes (bouton « Relancer le traitement », ou action d'API budget_reprocess) ; si "
+    "le problème persiste, prévenez l'administrateur du portail.",
+    "The document is stored, but the background processing queue is unavailable: it "
+    "has not been processed yet. Run the processing again in a few minutes (the "
+    "“Process again” button, or the budget_reprocess API action); if the problem "
+    "persists, tell the portal administrator.",
+)
+INTERRUPTED = Message(
+    "Le traitement a été interrompu : le processus qui le faisait en arrière-plan s'est "
+    "arrêté avant la fin. Le document est bien enregistré ; relancez le traitement "
+    "(bouton « Relancer le traitement », ou action d'API budget_reprocess).",
+    "Processing was interrupted: the background process running it stopped before the "
+    "end. The document is stored; run the processing again (the “Process again” button, "
+    "or the budget_reprocess API action).",
 )
 NOT_STORED_LOCALLY = Message(
     "Le fichier stocké n'est pas accessible au traitement (stockage externe).",
@@ -150,6 +172,8 @@ def store_results(
                 created=_now(),
             )
         )
+    _add_annex_tables(record.resource_id, doc)
+    record.indicators = indicators.compute(doc, plans_dir=settings.plans_dir())
     record.validation_report = validation.as_dict()
     record.validation_status = validation.status
     record.counts = {
@@ -165,6 +189,23 @@ def store_results(
     record.status = db.STATUS_DONE
     record.status_reason = None
     record.processed = _now()
+
+
+def _add_annex_tables(resource_id: str, doc: BudgetDocument) -> None:
+    """The subsidies, loans and staff tables as derived files (``annexe-*.csv``): the
+    annex pages read them, never the document."""
+    for name, table in annex_tables.build(doc).items():
+        data = annex_tables.to_csv(table.spec, table.rows)
+        model.Session.add(
+            db.BudgetExportRecord(
+                resource_id=resource_id,
+                name=annex_tables.export_name(name),
+                media_type=MEDIA_TYPES["csv"],
+                content=data,
+                sha256=hashlib.sha256(data).hexdigest(),
+                created=_now(),
+            )
+        )
 
 
 def _record_for(package_id: str, resource_id: str) -> db.BudgetDocumentRecord:
@@ -196,6 +237,7 @@ def store_prepared(package_id: str, resource_id: str, prepared: PreparedDocument
         _clear_results(resource_id)
         record.validation_report = None
         record.validation_status = None
+        record.indicators = None
         schedule(record)
 
 
@@ -210,6 +252,8 @@ def schedule(record: db.BudgetDocumentRecord) -> None:
 
 @sa.event.listens_for(model.Session, "after_commit")
 def _enqueue_after_commit(session: Any) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint (CKAN 2.12's package_update): the rows are not committed yet
     for resource_id, job_id in session.info.pop(_JOBS_KEY, []):
         try:
             tk.enqueue_job(
@@ -218,8 +262,9 @@ def _enqueue_after_commit(session: Any) -> None:
                 title=f"ckanext-budget: process resource {resource_id}",
                 rq_kwargs={"job_id": job_id, "timeout": JOB_TIMEOUT_SECONDS},
             )
-        except Exception:  # Redis down: the document stays pending, re-process re-queues
-            log.exception("could not enqueue processing of resource %s", resource_id)
+        except Exception as error:  # Redis down: failed with a reason, can be re-run
+            log.error("could not enqueue processing of resource %s: %r", resource_id, error)
+            _fail_outside(session, resource_id, job_id, QUEUE_UNAVAILABLE)
 
 
 @sa.event.listens_for(model.Session, "after_rollback")
@@ -282,8 +327,13 @@ def reprocess(resource_id: str, *, in_background: bool = True) -> db.BudgetDocum
     return record
 
 
-def run(record: db.BudgetDocumentRecord) -> None:
-    """Process the stored, anonymised file of ``record`` and commit the outcome."""
+def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> None:
+    """Process the stored, anonymised file of ``record`` and commit the outcome.
+
+    The results are stored under the document's row lock, and only if the stored file is
+    still the one processed: a file replaced meanwhile is processed again, so results
+    never describe another content than the one stored.
+    """
     session = model.Session
     record.status = db.STATUS_RUNNING
     session.commit()
@@ -299,6 +349,14 @@ def run(record: db.BudgetDocumentRecord) -> None:
         plans_dir = settings.plans_dir()
         validation = validate(doc, plans_dir=plans_dir)
         exports, export_errors = run_exports(doc, plans_dir=plans_dir)
+        current = _lock_stored_sha256(record.resource_id)
+        if current is None:
+            session.rollback()
+            return  # the resource was deleted meanwhile
+        if current != record.content_sha256 and attempts > 1:
+            session.rollback()
+            run(record, attempts=attempts - 1)
+            return
         store_results(record, doc, validation, exports, export_errors)
     except errors.BudgetDocError as error:
         session.rollback()
@@ -312,6 +370,67 @@ def run(record: db.BudgetDocumentRecord) -> None:
     session.commit()
     search.reindex_dataset(record.package_id)
     document_processed.send(record.resource_id)
+
+
+def _lock_stored_sha256(resource_id: str) -> str | None:
+    """Lock the document's row (uploads take it before replacing the file), then hash
+    the stored file; ``None`` when the document no longer exists."""
+    locked = model.Session.execute(
+        sa.select(db.BudgetDocumentRecord.resource_id)
+        .where(db.BudgetDocumentRecord.resource_id == resource_id)
+        .with_for_update()
+    ).first()
+    if locked is None:
+        return None
+    return hashlib.sha256(stored_bytes(resource_id)).hexdigest()
+
+
+def settle_interrupted(record: db.BudgetDocumentRecord | None) -> None:
+    """Mark failed, with a reason and the re-run button, a document waiting for (or
+    being processed by) a job that can no longer finish (see ``jobstate``). Called by
+    the reads that show a status (the document page, ``budget_document_show``)."""
+    if (
+        record is None
+        or record.status not in (db.STATUS_PENDING, db.STATUS_RUNNING)
+        or not record.job_id
+    ):
+        return
+    if jobstate.is_lost(record.job_id, record.updated):
+        log.warning("processing job %s of resource %s was lost", record.job_id, record.resource_id)
+        _fail_outside(model.Session(), record.resource_id, record.job_id, INTERRUPTED)
+
+
+def _fail_outside(session: Any, resource_id: str, job_id: str, message: Message) -> None:
+    """Mark a document failed in a transaction of its own, only if it still waits for
+    ``job_id``: usable after a commit and during reads, never overwriting newer states.
+    Gives up after a short wait if a transaction holds the document."""
+    table = db.BudgetDocumentRecord.__table__
+    now = _now()
+    values = {
+        "status": db.STATUS_FAILED,
+        "status_reason": message.as_dict(),
+        "processed": now,
+        "updated": now,
+    }
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            changed = connection.execute(
+                table.update()
+                .where(
+                    table.c.resource_id == resource_id,
+                    table.c.job_id == job_id,
+                    table.c.status.in_((db.STATUS_PENDING, db.STATUS_RUNNING)),
+                )
+                .values(**values)
+            ).rowcount
+    except sa.exc.SQLAlchemyError:
+        log.warning("could not mark the document of resource %s failed", resource_id)
+        return
+    record = session.identity_map.get(identity_key(db.BudgetDocumentRecord, resource_id))
+    if changed and record is not None:
+        for key, value in values.items():
+            set_committed_value(record, key, value)
 
 
 def _fail(resource_id: str, message: Message) -> None:

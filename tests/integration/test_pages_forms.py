@@ -1,5 +1,6 @@
 """The editors' forms: "process again" on a document, and the check of a file before
-publishing (which stores nothing). Both are POST forms protected by CKAN's CSRF token."""
+publishing (which stores nothing). Who may use them and their CSRF protection are tested
+with every other form in ``test_security_matrix`` and ``test_security_csrf``."""
 
 from __future__ import annotations
 
@@ -80,36 +81,6 @@ def test_process_again_queues_the_document_and_says_so(
     assert "This report comes from the previous processing" in report
 
 
-def test_process_again_needs_the_csrf_token(
-    app: Any, dataset: dict[str, Any], editor: dict[str, Any]
-) -> None:
-    resource = upload_resource(
-        dataset["id"], sample_bytes("crach/Crach_principal_DM2_2021.xml"), "dm2.xml"
-    )
-    client = logged_in(app, editor)
-    action = page_url(dataset, resource, "/budget/reprocess")
-    assert client.post(action, data={}).status_code == 400
-    assert client.post(action, data={"_csrf_token": "forged"}).status_code == 400
-    model.Session.expire_all()
-    assert db.get_document(resource["id"]).status == db.STATUS_DONE
-
-
-def test_process_again_is_for_editors_only(app: Any, dataset: dict[str, Any]) -> None:
-    resource = upload_resource(
-        dataset["id"], sample_bytes("crach/Crach_principal_DM2_2021.xml"), "dm2.xml"
-    )
-    stranger = factories.UserWithToken()
-    action = page_url(dataset, resource, "/budget/reprocess")
-    page = app.get(page_url(dataset, resource), headers={"Authorization": stranger["token"]})
-    assert "Process again" not in page.get_data(as_text=True)
-    assert "Process again" not in app.get(page_url(dataset, resource)).get_data(as_text=True)
-    refused = app.post(action, headers={"Authorization": stranger["token"]})
-    assert refused.status_code == 403
-    assert app.post(action).status_code in (400, 403)  # anonymous: no token, no right
-    model.Session.expire_all()
-    assert db.get_document(resource["id"]).status == db.STATUS_DONE
-
-
 def storage_files() -> set[Path]:
     root = Path(tk.config["ckan.storage_path"])
     return {path for path in root.rglob("*") if path.is_file()}
@@ -179,19 +150,10 @@ def test_check_page_reports_errors_and_unreadable_files(
     assert "Choose a file to check." in empty.get_data(as_text=True)
 
 
-def test_check_page_needs_csrf_and_the_right_to_publish(
+def test_the_check_link_is_for_those_who_may_publish(
     app: Any, dataset: dict[str, Any], editor: dict[str, Any]
 ) -> None:
-    assert app.get("/budget-check").status_code == 403
-    nobody = factories.UserWithToken()
-    assert app.get("/budget-check", headers={"Authorization": nobody["token"]}).status_code == 403
+    """Who may use the page, and its CSRF protection: ``test_security_*``."""
     assert "/budget-check" not in app.get("/dataset/").get_data(as_text=True)
     client = logged_in(app, editor)
     assert 'href="/budget-check"' in client.get("/dataset/").get_data(as_text=True)
-    data = sample_bytes("crach/Crach_principal_DM2_2021.xml")
-    refused = client.post(
-        "/budget-check",
-        data={"upload": file_storage(data, "dm2.xml")},
-        content_type="multipart/form-data",
-    )
-    assert refused.status_code == 400

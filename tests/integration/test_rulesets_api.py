@@ -232,13 +232,22 @@ def test_gironde_import_through_the_action(montreuil: dict[str, Any]) -> None:
         ),
     )
     rules = created["rules"]
-    assert [t["id"] for t in rules["trees"]] == ["gironde"]
+    # "par prestations" and "par publics": two presentations, each a tree of its own
+    assert [t["id"] for t in rules["trees"]] == ["gironde", "gironde-publics"]
     assert len(rules["corrections"]) > 400
     notes = " ".join(n["en"] for n in created["notes"])
-    assert "DF.3.6.3" in notes and "empty formula" in notes
-    # The imported rules are applied: Gironde's tree on a Montreuil document.
+    assert "DF.3.6.3" in notes and "empty formula" in notes and "gironde-publics" in notes
+    # The imported rules are applied: Gironde's trees on a Montreuil document, and the
+    # two breakdowns of solidarity spending are no longer counted twice.
     out = call_action("budget_aggregate", id=montreuil["resource"]["id"])
-    assert out["result"]["arbres"][0]["id"] == "gironde"
+    assert [t["id"] for t in out["result"]["arbres"]] == ["gironde", "gironde-publics"]
+    for tree in out["result"]["arbres"]:
+        for line in tree["controles"]["comptees_plusieurs_fois"]:
+            leaves = line["categories"]
+            assert not (
+                any(x.startswith("DF.1.") for x in leaves)
+                and any(x.startswith("DF.2.") for x in leaves)
+            )
 
 
 def test_an_invalid_formula_is_refused_with_its_position(montreuil: dict[str, Any]) -> None:

@@ -150,8 +150,51 @@ def test_gironde_rules_compile_on_a_real_document_and_their_overlaps_are_named(m
     )
     tree = aggregate(montreuil_2018, rules).trees["gironde"]
     assert tree.checks.empty_leaves == ["DI.2.6", "RF.4.2"]
-    # "by prestations" (DF.1) and "by public" (DF.2) are alternative views of one budget
-    pairs = {tuple(leaves) for _, leaves in tree.checks.multiple}
-    assert ("DF.1.4", "DF.2.2") in pairs
+    # Gironde's own overlaps (rules written for a département, applied to a city) are named
+    assert ("DF.4", "DF.6.1.4") in {tuple(leaves) for _, leaves in tree.checks.multiple}
     assert tree.node("RI.6").formula == "RF∩C775"
     assert tree.node("RI.6").total == Decimal("2883490.00")
+
+
+def _mixes_breakdowns(leaves: list[str]) -> bool:
+    return any(x.startswith("DF.1.") for x in leaves) and any(x.startswith("DF.2.") for x in leaves)
+
+
+def test_gironde_alternative_breakdowns_are_trees_of_their_own(montreuil_2018):
+    """DF.1 "par prestations" and DF.2 "par publics" present the same solidarity
+    spending twice: imported as two trees, neither counts a line in both."""
+    rules = import_gironde(
+        RULES / "gironde-description-agregation.json",
+        RULES / "gironde-corrections-agregation.csv",
+    )
+    assert [t.id for t in rules.trees] == ["gironde", "gironde-publics"]
+    main, publics = rules.trees
+    assert main.find("DF.1") and not main.find("DF.2")
+    assert publics.find("DF.2") and not publics.find("DF.1")
+    # everything else is the same presentation in both trees
+    assert [c.id for c, _ in main.walk() if not c.id.startswith("DF.1")] == [
+        c.id for c, _ in publics.walk() if not c.id.startswith("DF.2")
+    ]
+    result = aggregate(montreuil_2018, rules)
+    for tree in result.trees.values():
+        assert not [leaves for _, leaves in tree.checks.multiple if _mixes_breakdowns(leaves)]
+        assert tree.checks.split_mismatches == []
+    # the same two branches side by side in one tree: the check names the double count
+    flat = main.find("DF")
+    flat.children.insert(1, publics.find("DF.2"))
+    side_by_side = aggregate(montreuil_2018, RuleSet(id="x", label="x", trees=[main]))
+    pairs = [leaves for _, leaves in side_by_side.trees["gironde"].checks.multiple]
+    assert ["DF.1.4", "DF.2.2"] in pairs
+
+
+def test_split_lines_of_an_alternative_breakdown_apply_to_its_tree_only():
+    rules = import_gironde(
+        RULES / "gironde-description-agregation.json",
+        RULES / "gironde-corrections-agregation.csv",
+    )
+    # 2012, D, 6451, fonction 50: all of it to DF.1.1.3 "par prestations", all of it to
+    # DF.2.4 "par publics"; shared categories (DF.4) apply to both trees.
+    trees = {(c.nature, c.category): c.tree for c in rules.corrections if c.exer == 2012}
+    assert trees[("6451", "DF.1.1.3")] == "gironde"
+    assert trees[("6451", "DF.2.4")] == "gironde-publics"
+    assert trees[("6451", "DF.4")] is None

@@ -45,7 +45,9 @@ def montreuil_2018():
 
 def test_gironde_import_keeps_corrections_and_reports_what_it_could_not_use(gironde):
     notes = [n.text("en") for n in gironde.notes]
-    assert len(gironde.trees[0].leaves()) == 109
+    leaves = {leaf.id for tree in gironde.trees for leaf in tree.leaves()}
+    assert len(leaves) == 109  # in two trees: DF.1 and DF.2 are alternative breakdowns
+    assert any("DF.2" in n and "gironde-publics" in n for n in notes)
     assert len(gironde.corrections) == 439  # 440 rows, one names a category not in the tree
     assert any("DF.3.6.3" in n for n in notes)
     assert any("DI.2.6" in n and "empty" in n for n in notes)
@@ -181,7 +183,8 @@ def test_cli_reports_failed_checks_with_exit_status_one(tmp_path, capsys):
         str(out),
     )
     assert code == 1
-    assert "DF.1.4" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "[gironde]" in err and "[gironde-publics]" in err and "DF.6.1.4" in err
     assert json.loads(out.read_text("utf-8"))["arbres"][0]["controles"]["ok"] is False
 
 

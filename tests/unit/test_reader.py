@@ -8,6 +8,7 @@ import resource
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,35 @@ def test_annex_records_are_found_whatever_their_block_is_called() -> None:
     doc = read_document(data)
     assert doc.annex_blocks() == {"MEMBREASA": 1}
     assert doc.annex_records("MEMBREASA") == [{"Proprietaire": "X"}]
+
+
+XHTML_SCRIPT = b'<h:script xmlns:h="http://www.w3.org/1999/xhtml">alert(1)</h:script>'
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda doc: doc.replace(b"</DocumentBudgetaire>", XHTML_SCRIPT + b"</DocumentBudgetaire>"),
+        lambda doc: doc.replace(
+            b"<VersionSchema", XHTML_SCRIPT.replace(b"http", b"&#104;ttp") + b"<VersionSchema"
+        ),
+        lambda doc: doc.replace(
+            b"</DocumentBudgetaire>",
+            b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/></DocumentBudgetaire>',
+        ),
+        lambda doc: doc.replace(b"?>", b'?><?xml-stylesheet type="text/xsl" href="x.xsl"?>', 1),
+        lambda doc: doc.replace(
+            b"<DocumentBudgetaire ",
+            b'<DocumentBudgetaire xmlns:x="http://www.w3.org/1999/XSL/Transform" x:version="1.0" ',
+            1,
+        ),
+    ],
+    ids=["xhtml-script", "namespace-by-character-reference", "svg", "xml-stylesheet", "xslt"],
+)
+def test_what_a_browser_would_run_or_apply_is_refused(change: Any) -> None:
+    """The published file is served from the portal: opened in a browser, it must run no
+    script and apply no stylesheet."""
+    document = (SAMPLES / "crach" / "Crach_lotissement_CA_2021.xml").read_bytes()
+    read_document(document)
+    with pytest.raises(errors.UnsafeContent):
+        read_document(change(document))

@@ -31,6 +31,7 @@ from . import cli_text as T
 from .anonymisation import AnonymisationPolicy, anonymise
 from .cli_batch import run_batch
 from .cli_files import write_output, xml_payload
+from .cli_indicators import print_indicators
 from .errors import BudgetDocError
 from .messages import LANGUAGES, Message, default_language
 from .nomenclature import ENV_PLANS_DIR, import_plans
@@ -117,6 +118,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     for key, value in facts.items():
         print(f"{T.INFO_LINES[key].text():<{width}} : {value}")
     return EXIT_OK
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    return print_indicators(
+        args.file, limits=limits_of(args), plans_dir=args.plans_dir, as_json=args.json
+    )
 
 
 def cmd_anonymise(args: argparse.Namespace) -> int:
@@ -298,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json"), default="text", help=T.HELP_FORMAT.text()
     )
     info.set_defaults(handler=cmd_info)
+
+    indicators = subparsers.add_parser(
+        "indicators", help=T.HELP_INDICATORS.text(), description=T.HELP_INDICATORS.text()
+    )
+    _add_file(indicators)
+    indicators.add_argument("--json", action="store_true", help=T.HELP_INDICATORS_JSON.text())
+    indicators.set_defaults(handler=cmd_indicators)
 
     anon = subparsers.add_parser(
         "anonymise",

@@ -100,6 +100,16 @@ HELP_PLANS_DEST = M(
     "répertoire de destination (défaut : $BUDGET_DOC_PLANS_DIR)",
     "destination directory (default: $BUDGET_DOC_PLANS_DIR)",
 )
+HELP_INDICATORS = M(
+    "calculer les indicateurs clés d'un document (épargne brute et nette, encours de la "
+    "dette, capacité de désendettement, montants par habitant) et leurs définitions",
+    "compute a document's key indicators (gross and net savings, outstanding debt, debt "
+    "repayment capacity, amounts per inhabitant) and their definitions",
+)
+HELP_INDICATORS_JSON = M(
+    "écrire les indicateurs en JSON (montants en texte, exacts au centime)",
+    "write the indicators as JSON (amounts as text, exact to the cent)",
+)
 
 # -- output ----------------------------------------------------------------------------
 INFO_LINES = {
@@ -174,6 +184,14 @@ PLANS_HINT = M(
     "To use them: export BUDGET_DOC_PLANS_DIR={dest} (or --plans-dir).",
 )
 
+INDICATORS_HEADLINE = M("Indicateurs clés — {document}", "Key indicators — {document}")
+INDICATORS_DEFINITIONS = M("Définitions", "Definitions")
+DEFINITION_LINE = M("- {label} : {text}", "- {label}: {text}")
+PER_INHABITANT = M("{amount} par habitant", "{amount} per inhabitant")
+YEARS = M("{years} ans", "{years} years")
+INHABITANTS = M("{count} habitants", "{count} inhabitants")
+NOT_AVAILABLE = M("non disponible", "not available")
+
 # -- errors ----------------------------------------------------------------------------
 ERROR_PREFIX = M("Erreur : {message}", "Error: {message}")
 ERR_NO_DEST = M(
@@ -194,6 +212,12 @@ ERR_INTERNAL = M(
     "et signalez-la.",
     "internal error ({kind}). Run again with BUDGET_DOC_DEBUG=1 for the technical detail "
     "and report it.",
+)
+ERR_WORKER_DIED = M(
+    "le processus qui traitait ce fichier s'est arrêté brutalement (mémoire insuffisante ?), "
+    "même seul. Essayez-le seul avec plus de mémoire.",
+    "the process handling this file stopped abruptly (out of memory?), even alone. Try it "
+    "alone with more memory.",
 )
 PLUGIN_UNAVAILABLE = M(
     "Avertissement : les commandes du module « {name} » sont indisponibles ({kind}).",

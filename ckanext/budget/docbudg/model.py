@@ -215,10 +215,6 @@ def _local_name(tag: str) -> str:
 _TAG = attrgetter("tag")
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
 def _value(parent: etree._Element | None, tag: str) -> str | None:
     if parent is None:
         return None
@@ -390,7 +386,10 @@ class BudgetDocument:
         for el in self.annex_elements(record):
             row: dict[str, str] = {}
             for child in el:
-                name = _local(child.tag)
+                tag = child.tag
+                if not isinstance(tag, str):  # a comment or processing instruction
+                    continue
+                name = _LOCAL_NAMES.get(tag) or _local_name(tag)
                 value = child.get("V")
                 if name and value is not None and name not in row:
                     row[name] = value

@@ -2,8 +2,9 @@
 
 Uploads are untrusted. Before lxml sees a byte we bound the size (also after gzip
 decompression), refuse any DTD (so no entity can expand and no external resource is
-fetched), and after parsing we bound the nesting depth. Every failure is a typed
-:class:`~.errors.BudgetDocError` whose message never quotes the content.
+fetched), and after parsing we bound the nesting depth and refuse what a browser would
+run or apply when it opens the published file (scripts, stylesheets). Every failure is a
+typed :class:`~.errors.BudgetDocError` whose message never quotes the content.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ SUPPORTED_ENCODINGS = {
 _DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FORBIDDEN = ("<!DOCTYPE", "<!ENTITY")
 LIBXML2_MAX_DEPTH = 256
+ACTIVE_NAMESPACES = (
+    "http://www.w3.org/1999/xhtml",
+    "http://www.w3.org/2000/svg",
+    "http://www.w3.org/1998/Math/MathML",
+    "http://www.w3.org/1999/XSL/Transform",
+)
+"""Markup a browser runs or applies when it opens an XML file (scripts, stylesheets)."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,21 @@ def _check_depth(root: etree._Element, max_depth: int) -> None:
         raise errors.TooDeep(limit=max_depth)
 
 
+def _refuse_active_content(root: etree._Element) -> None:
+    """The published file is served from the portal, and a browser opening it would run
+    an XHTML or SVG script, or apply a stylesheet: a budget document never holds one."""
+    tags = (f"{{{ns}}}*" for ns in ACTIVE_NAMESPACES)
+    elements = next(root.iter(*tags), None)
+    stylesheets = [
+        pi
+        for pi in (*root.itersiblings(etree.PI, preceding=True), *root.iter(etree.PI))
+        if pi.target == "xml-stylesheet"
+    ]
+    attributes = [name for name in root.attrib if etree.QName(name).namespace in ACTIVE_NAMESPACES]
+    if elements is not None or stylesheets or attributes:
+        raise errors.UnsafeContent(construct="script / stylesheet")
+
+
 def _budget_root(root: etree._Element) -> etree._Element:
     qname = etree.QName(root)
     if qname.namespace == NS and qname.localname == "DocumentBudgetaire":
@@ -210,6 +233,7 @@ def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise errors.UnsafeContent(construct="DOCTYPE (DTD)")
     _check_depth(root, limits.max_depth)
+    _refuse_active_content(root)
     return BudgetDocument(
         tree,
         _budget_root(root),

@@ -3,11 +3,14 @@
 Shown on (and, through ``ckan.views.default_views``, added by default to) resources that
 have a processed-document row. The view is rendered on the server from the stored
 aggregation: it works without JavaScript and loads nothing from another host. Its
-embeddable variant and its CSV/JSON exports live at stable URLs (``views``).
+embeddable variant and its CSV/JSON exports live at stable URLs (``views``). The same
+plugin serves the budget page of a dataset (every document over the years) and the
+comparison page (``page_views``), with their stylesheet and optional script (``assets/``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ckan.plugins as p
@@ -15,9 +18,11 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from .. import db
-from . import chart, data, formatting, views
+from . import budget_page, chart, data, formatting, page_views, views
 
 VIEW_TYPE = "budget_view"
+ASSETS = str(Path(__file__).resolve().parent.parent / "assets")
+"""The webassets library (absolute: webassets matches files to URLs on normalised paths)."""
 DEFAULT_VIEWS_KEY = "ckan.views.default_views"
 CKAN_DEFAULT_VIEWS = ["image_view", "datatables_view"]
 """The value CKAN declares for ``ckan.views.default_views`` when a portal sets none."""
@@ -39,6 +44,7 @@ class BudgetViewPlugin(p.SingletonPlugin):
             # Left to CKAN's default, the explorer joins it. A portal that lists its
             # default views itself decides whether to list budget_view.
             config[DEFAULT_VIEWS_KEY] = [*views, VIEW_TYPE]
+        tk.add_resource(ASSETS, "ckanext-budget")
 
     # IResourceView
 
@@ -70,8 +76,8 @@ class BudgetViewPlugin(p.SingletonPlugin):
 
     # IBlueprint
 
-    def get_blueprint(self) -> Blueprint:
-        return views.blueprint
+    def get_blueprint(self) -> list[Blueprint]:
+        return [views.blueprint, page_views.blueprint]
 
     # ITemplateHelpers
 
@@ -80,4 +86,9 @@ class BudgetViewPlugin(p.SingletonPlugin):
             "budget_compact_money": formatting.budget_compact_money,
             "budget_share": formatting.budget_share,
             "budget_bar_chart": chart.level_chart,
+            "budget_stack_chart": chart.stack_chart,
+            "budget_execution_chart": chart.execution_chart,
+            "budget_comparison_chart": chart.comparison_chart,
+            "budget_indicators_chart": chart.indicators_chart,
+            "budget_page_available": budget_page.has_documents,
         }

@@ -13,6 +13,7 @@ from flask import Blueprint, Response
 
 from ..views import access
 from ..views.presenters import download_name
+from ..views.spreadsheet import safe_rows
 from . import data
 
 blueprint = Blueprint("budget_explorer", __name__)
@@ -57,11 +58,12 @@ def export_csv(id: str, resource_id: str) -> Response:
     fields = list(rows[0]) if rows else ["id", "libelle", "montant"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_rows(rows))
     response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_file_name(target, level, "csv")}"'
     )
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -79,6 +81,7 @@ def export_json(id: str, resource_id: str) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False, indent=1),
         content_type="application/json; charset=utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

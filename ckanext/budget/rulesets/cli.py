@@ -63,6 +63,12 @@ def rules() -> None:
     help="mapping: TREE=COL1|COL2|… the category level columns of a tree (repeatable).",
 )
 @click.option("--sheet", help="mapping: the sheet of an XLSX file.")
+@click.option(
+    "--nomenclature",
+    help="mapping: the plan de comptes the codes are checked against, e.g. "
+    "M14-M14_COM_SUP3500 (default: the organisation's latest document's).",
+)
+@click.option("--exer", type=int, help="mapping: the year of that plan de comptes.")
 @click.option("--label", help="Name of the rule set (default: the file's).")
 @click.option("--comment", help="A note kept with the version.")
 @click.option("--user", help="User recorded as the author (default: the site user).")
@@ -74,6 +80,8 @@ def import_(
     columns: tuple[str, ...],
     hierarchies: tuple[str, ...],
     sheet: str | None,
+    nomenclature: str | None,
+    exer: int | None,
     label: str | None,
     comment: str | None,
     user: str | None,
@@ -88,6 +96,8 @@ def import_(
         "columns": imports.parse_columns(",".join(columns)),
         "hierarchies": imports.parse_hierarchies(";".join(hierarchies)),
         "sheet": sheet,
+        "nomenclature": nomenclature,
+        "exer": exer,
         "label": label,
         "comment": comment,
     }

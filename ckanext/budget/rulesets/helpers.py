@@ -99,5 +99,27 @@ def document_checks(resource_id: str) -> dict[str, Any] | None:
     }
 
 
+def dataset_rules_link(package: dict[str, Any]) -> bool:
+    """Whether the dataset page shows its "Aggregation rules" tab: to those who may
+    edit its rules, once it has processed budget documents or rules of its own."""
+    if not package.get("owner_org"):
+        return False
+    try:
+        tk.check_access(
+            "budget_ruleset_create",
+            {"user": tk.current_user.name if tk.current_user else None},
+            {"owner_org": package["owner_org"], "package_id": package["id"]},
+        )
+    except tk.NotAuthorized:
+        return False
+    if service.for_package(package["id"]) is not None:
+        return True
+    return any(d.status == db.STATUS_DONE for d in db.documents_for_package(package["id"]))
+
+
 def get_helpers() -> dict[str, Any]:
-    return {"budget_rules_document_checks": document_checks, "budget_rules_money": money}
+    return {
+        "budget_rules_document_checks": document_checks,
+        "budget_rules_dataset_link": dataset_rules_link,
+        "budget_rules_money": money,
+    }

@@ -7,15 +7,21 @@ go to a private temporary folder that is removed at once. Rule files hold no per
 
 from __future__ import annotations
 
+import datetime
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+from ckan import model
 
+from .. import db
 from ..docbudg.aggregation import RuleSet, import_gironde, import_mapping, ruleset_from_dict
 from ..docbudg.aggregation.importers import MAPPING_ROLES
+from ..docbudg.messages import Message
+from ..docbudg.nomenclature import Plan, find_plan
+from . import service
 
 FORMATS = ("native", "gironde", "mapping")
 MAPPING_SUFFIXES = (".csv", ".xlsx", ".xlsm")
@@ -69,6 +75,43 @@ def parse_hierarchies(value: Any) -> dict[str, list[str]]:
     return out
 
 
+def plan_for(data_dict: dict[str, Any]) -> Plan | None:
+    """The plan de comptes a spreadsheet's codes are checked against: the one named
+    (``nomenclature`` and ``exer``), else the one of the latest processed document of
+    the rule set's dataset or organisation (``id``, ``package_id`` or ``organization``)."""
+    named = str(data_dict.get("nomenclature") or "").strip()
+    if named:
+        try:
+            exer = int(data_dict.get("exer") or datetime.date.today().year)
+        except (TypeError, ValueError):
+            return None
+        return find_plan(exer, named)
+    package_id, org = data_dict.get("package_id"), data_dict.get("organization")
+    if data_dict.get("id"):
+        record = service.get(str(data_dict["id"]))
+        package_id, org = (record.package_id, record.owner_org) if record else (None, None)
+    org = org or data_dict.get("owner_org")
+    if package_id:
+        documents = db.documents_for_package(str(package_id))
+    elif org:
+        group = model.Group.get(str(org))
+        documents = service.documents_of_organization(group.id) if group else []
+    else:
+        documents = []
+    for document in reversed(documents):
+        if document.status == db.STATUS_DONE and document.exercice and document.nomenclature:
+            return find_plan(document.exercice, document.nomenclature)
+    return None
+
+
+_UNCHECKED = Message(
+    "Les codes du tableau n'ont pas été comparés au plan de comptes : aucun document "
+    "traité ne dit lequel (indiquez « nomenclature » et « exer »).",
+    "The codes of the spreadsheet were not checked against a plan de comptes: no processed "
+    "document tells which one (give 'nomenclature' and 'exer').",
+)
+
+
 def import_rules(
     fmt: str,
     data: bytes | str | dict[str, Any],
@@ -78,9 +121,11 @@ def import_rules(
     columns: dict[str, str] | None = None,
     hierarchies: dict[str, list[str]] | None = None,
     sheet: str | None = None,
+    plan: Plan | None = None,
 ) -> RuleSet:
     """Build a rule set from one of :data:`FORMATS`; errors are ``RuleSetError``,
-    ``FormulaError`` (raised through the core) or :class:`ImportProblem`."""
+    ``FormulaError`` (raised through the core) or :class:`ImportProblem`. A spreadsheet's
+    codes unknown to ``plan`` are listed in the rule set's notes."""
     if fmt == "native":
         return native_rules(data)
     if isinstance(data, dict):
@@ -106,9 +151,12 @@ def import_rules(
             table.write_bytes(raw)
             if not columns or not hierarchies:
                 raise ImportProblem("columns, hierarchies")
-            return import_mapping(
-                table, columns=columns, hierarchies=hierarchies, sheet=sheet or None
+            rules = import_mapping(
+                table, columns=columns, hierarchies=hierarchies, sheet=sheet or None, plan=plan
             )
+            if plan is None:
+                rules.notes.append(_UNCHECKED)
+            return rules
     raise ImportProblem(fmt)
 
 
@@ -120,4 +168,5 @@ __all__ = [
     "native_rules",
     "parse_columns",
     "parse_hierarchies",
+    "plan_for",
 ]

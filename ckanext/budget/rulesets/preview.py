@@ -1,11 +1,20 @@
 """The editor's "Aperçu" (preview): what a formula would select in a chosen document,
-before saving, with the lines other categories also count."""
+before saving, with the lines other categories also count.
+
+The page's form shows it after a round trip; its JavaScript asks for :func:`as_json` as
+the user types. The last documents previewed stay parsed (with their line index), so
+each keystroke costs an aggregation, not a read of the stored file.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from threading import Lock
 from typing import Any
+
+from ckan.plugins import toolkit as tk
 
 from .. import db
 from ..docbudg.aggregation import (
@@ -16,7 +25,13 @@ from ..docbudg.aggregation import (
     ruleset_from_dict,
 )
 from ..docbudg.aggregation.engine import Checks
-from . import editing, service
+from ..docbudg.model import BudgetDocument
+from . import editing, helpers, service
+
+KEPT_DOCUMENTS = 2
+"""Parsed documents kept per process for previews (a large one holds ~50 MB)."""
+_KEPT: OrderedDict[tuple[str, str | None], BudgetDocument] = OrderedDict()
+_KEPT_LOCK = Lock()
 
 
 @dataclass
@@ -39,6 +54,22 @@ def formula_error(text: str) -> FormulaError | None:
     return None
 
 
+def _document(document: db.BudgetDocumentRecord) -> BudgetDocument:
+    """The stored document, parsed once for the previews that follow."""
+    key = (document.resource_id, document.content_sha256)
+    with _KEPT_LOCK:
+        found = _KEPT.get(key)
+        if found is not None:
+            _KEPT.move_to_end(key)
+            return found
+    found = service.load_document(document.resource_id)
+    with _KEPT_LOCK:
+        _KEPT[key] = found
+        while len(_KEPT) > KEPT_DOCUMENTS:
+            _KEPT.popitem(last=False)
+    return found
+
+
 def preview(
     content: dict[str, Any],
     tree_id: str,
@@ -50,7 +81,7 @@ def preview(
     if out.error is not None or document is None:
         return out
     rules = ruleset_from_dict(editing.set_formula(content, tree_id, node_id, formula))
-    result = aggregate(service.load_document(document.resource_id), rules, tree_id)
+    result = aggregate(_document(document), rules, tree_id)
     tree = result.trees[tree_id]
     node = tree.node(node_id)
     owners = {id(line): leaves for line, leaves in tree.checks.multiple}
@@ -65,4 +96,57 @@ def preview(
     out.total = node.total
     out.rdfi = node.rdfi
     out.checks = tree.checks
+    return out
+
+
+def as_json(shown: Preview, lang: str) -> dict[str, Any]:
+    """The preview as the editor's script shows it: the parse error with its position,
+    or the count and total of the selected lines, in sentences of the reader's language."""
+    error = shown.error
+    if error is not None:
+        return {
+            "ok": False,
+            "message": error.text_in(lang),
+            "position": error.position,
+            "suggestion": error.suggestion,
+            "pointer": error.pointer(),
+        }
+    out: dict[str, Any] = {"ok": True, "empty": not shown.formula.strip()}
+    if shown.checks is None:
+        out["summary"] = (
+            tk._("The formula is empty: this category counts no line.")
+            if out["empty"]
+            else tk._("The formula is correct (no document to preview it on).")
+        )
+        return out
+    count = len(shown.lines)
+    elsewhere = sum(1 for _, _, others in shown.lines if others)
+    unmatched = len(shown.checks.unmatched)
+    details = []
+    if elsewhere:
+        details.append(
+            tk.ungettext(
+                "{count} of these lines is also counted in another category",
+                "{count} of these lines are also counted in other categories",
+                elsewhere,
+            ).format(count=elsewhere)
+        )
+    details.append(
+        tk.ungettext(
+            "With this formula, {count} line of the document is in no category of this tree.",
+            "With this formula, {count} lines of the document are in no category of this tree.",
+            unmatched,
+        ).format(count=unmatched)
+    )
+    out.update(
+        count=count,
+        total=str(shown.total),
+        rdfi={key: str(value) for key, value in shown.rdfi.items()},
+        elsewhere=elsewhere,
+        unmatched=unmatched,
+        summary=tk.ungettext(
+            "{count} line selected, total {total}", "{count} lines selected, total {total}", count
+        ).format(count=count, total=helpers.money(shown.total, lang)),
+        details=details,
+    )
     return out

@@ -10,12 +10,14 @@ documents are concerned). Reads recompute a stored aggregation that is out of da
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 
@@ -40,6 +42,9 @@ INLINE_DOCUMENTS = 3
 """A rule-set change recomputes up to this many documents in the request; more go to a
 background job (about 0.2 s per document, most of it reading the stored file)."""
 JOB_TIMEOUT_SECONDS = 3600
+COMPUTE_ATTEMPTS = 3
+"""A document whose file or rules keep changing while it is aggregated is stored as
+computed after this many attempts (each attempt stores what it really used)."""
 
 
 # --- finding rule sets -------------------------------------------------------------------
@@ -131,8 +136,31 @@ def create(
         created=now(),
     )
     model.Session.add(record)
+    try:
+        model.Session.flush()
+    except sa.exc.IntegrityError:  # created meanwhile by someone else (unique indexes)
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {"organization": [tk._("A rule set already exists here: update it instead.")]}
+        ) from None
     save(record, rules, author, comment=comment)
     return record
+
+
+def _lock(record: RuleSetRecord) -> RuleSetRecord:
+    """The rule set's row locked until commit, its current version re-read: concurrent
+    saves are serialised, so each one follows the version really saved before it."""
+    locked = (
+        model.Session.query(RuleSetRecord)
+        .filter(RuleSetRecord.id == record.id)
+        .with_for_update()
+        .populate_existing()
+        .one_or_none()
+    )
+    if locked is None:  # deleted meanwhile
+        model.Session.rollback()
+        raise tk.ObjectNotFound(tk._("Rule set not found"))
+    return locked
 
 
 def save(
@@ -142,12 +170,31 @@ def save(
     *,
     comment: str | None = None,
     restored_from: int | None = None,
+    base_version: int | None = None,
 ) -> RuleSetVersionRecord | None:
     """Keep ``rules`` as the next version, commit, and recompute the documents concerned.
-    Returns ``None`` (and saves nothing) when nothing changed."""
+    Returns ``None`` (and saves nothing) when nothing changed. With ``base_version`` (the
+    version the editor started from), a rule set saved meanwhile by someone else is not
+    overwritten: the save is refused and says which version is current."""
+    record = _lock(record)
+    if base_version is not None and base_version != record.version:
+        current = record.version
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {
+                "base_version": [
+                    tk._(
+                        "This rule set was changed by someone else meanwhile: it is now at "
+                        "version {current}, your changes start from version {base}. Reload "
+                        "it and make your changes again."
+                    ).format(current=current, base=base_version)
+                ]
+            }
+        )
     new = ruleset_to_dict(rules)
     previous = version(record) if record.version else None
     if previous is not None and previous.content == new:
+        model.Session.commit()  # releases the lock
         return None
     saved = RuleSetVersionRecord(
         ruleset_id=record.id,
@@ -259,11 +306,41 @@ def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentR
     return (aggregation.ruleset_id, aggregation.ruleset_version) == (record.id, record.version)
 
 
+def _rules_now(package_id: str) -> tuple[str | None, int | None]:
+    """(rule set id, version) that applies to a dataset now, re-read from the database."""
+    record = applicable(package_id)
+    if record is None:
+        return None, None
+    model.Session.refresh(record)
+    return record.id, record.version
+
+
 def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, AggregationRecord]:
-    """Aggregate a document with the rules that apply to it and store the outcome."""
-    doc = load_document(document.resource_id)
-    applied = rules_for(document, doc)
-    result = aggregate(doc, applied.rules)
+    """Aggregate a document with the rules that apply to it and store the outcome.
+
+    What is stored names the exact inputs: the hash of the bytes aggregated and the
+    version whose rules were applied. Computations of one document are serialised (a
+    transaction lock); one whose file or rules changed while it ran starts again, so a
+    slow computation never overwrites a newer one with stale figures.
+    """
+    for attempt in range(1, COMPUTE_ATTEMPTS + 1):
+        data = processing.stored_bytes(document.resource_id)
+        content_sha256 = hashlib.sha256(data).hexdigest()
+        doc = reader.read_document(data, settings.limits())
+        applied = rules_for(document, doc)
+        result = aggregate(doc, applied.rules)
+        model.Session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext('budget_aggregation'), hashtext(:id))"),
+            {"id": document.resource_id},
+        )
+        inputs_now = (
+            _rules_now(document.package_id),
+            hashlib.sha256(processing.stored_bytes(document.resource_id)).hexdigest(),
+        )
+        applied_key = (applied.record.id if applied.record else None, applied.version)
+        if inputs_now == (applied_key, content_sha256) or attempt == COMPUTE_ATTEMPTS:
+            break
+        model.Session.rollback()  # releases the lock; compute again with the new inputs
     aggregation = stored(document.resource_id)
     if aggregation is None:
         aggregation = AggregationRecord(resource_id=document.resource_id)
@@ -271,7 +348,7 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
     aggregation.ruleset_id = applied.record.id if applied.record else None
     aggregation.ruleset_version = applied.version
     aggregation.ruleset_name = applied.name
-    aggregation.content_sha256 = document.content_sha256
+    aggregation.content_sha256 = content_sha256
     aggregation.ok = result.ok
     aggregation.result = result_to_dict(result, with_lines=False)
     aggregation.computed = now()

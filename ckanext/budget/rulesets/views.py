@@ -1,19 +1,22 @@
-"""Editor pages of an organisation's aggregation rules (``/organization/<id>/budget-rules``).
+"""Editor pages of aggregation rules: an organisation's (``/organization/<id>/budget-rules``)
+and a dataset's own override of them (``/dataset/<id>/budget-rules``), see :mod:`.scope`.
 
 Server-rendered forms (POST with CSRF token) that work without JavaScript: the tree with
 its categories, a page per category (rename, formula with a preview on a chosen document,
 move, delete, add a sub-category), the checks of every document, the history with
-restore, import and export. Every change goes through the ``budget_ruleset_*`` actions,
-so permissions and versioning are the API's.
+restore, import and export. With JavaScript, the formula field also asks
+``preview.json`` as the user types. Every change goes through the ``budget_ruleset_*``
+actions, so permissions and versioning are the API's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, jsonify, request
 
 from .. import settings
 from ..docbudg.aggregation import (
@@ -26,64 +29,79 @@ from ..docbudg.aggregation.importers import MAPPING_ROLES
 from ..docbudg.aggregation.ruleset import RuleSet, Tree
 from ..docbudg.nomenclature import find_plan
 from . import editing, helpers, preview, service
+from .model import RuleSetRecord
+from .scope import DATASET, ORGANIZATION, Scope, context, current, editor
 
-blueprint = Blueprint("budget_rules", __name__, url_prefix="/organization/<id>/budget-rules")
+blueprint = Blueprint(ORGANIZATION, __name__, url_prefix="/organization/<id>/budget-rules")
+dataset_blueprint = Blueprint(DATASET, __name__, url_prefix="/dataset/<id>/budget-rules")
+BLUEPRINTS = (blueprint, dataset_blueprint)
 
 EXPORT_TYPES = {"yaml": "application/x-yaml; charset=utf-8", "json": "application/json"}
+HIERARCHY_FIELDS = (("tree_id", "levels"), ("tree_id_2", "levels_2"), ("tree_id_3", "levels_3"))
+"""Up to three hierarchies of a spreadsheet, each becoming an alternative tree."""
 
 
-def _context() -> dict[str, Any]:
-    return {"user": tk.current_user.name if tk.current_user else None, "model": model}
+def _route(rule: str, **options: Any) -> Callable[[Callable], Callable]:
+    """The same page for an organisation's rules and for a dataset's."""
+
+    def register(view: Callable) -> Callable:
+        for found in BLUEPRINTS:
+            found.route(rule, **options)(view)
+        return view
+
+    return register
 
 
-def _organization(org_id: str) -> dict[str, Any]:
+@blueprint.before_request
+def _check_csrf_token() -> None:
+    """Every form of the editor changes the rules: a POST needs its CSRF token, which
+    CKAN 2.11 does not check on extension pages."""
+    if request.method == "POST":
+        from ..views import access  # here: ``views`` imports this module
+
+        access.protect_form()
+
+
+dataset_blueprint.before_request(_check_csrf_token)
+
+
+def _can_see_dataset(package_id: str) -> bool:
+    """A dataset's own rules are listed only to those who may see the dataset."""
     try:
-        return tk.get_action("organization_show")(
-            _context(), {"id": org_id, "include_datasets": False}
-        )
-    except (tk.ObjectNotFound, tk.NotAuthorized):
-        return tk.abort(404, tk._("Organization not found"))
-
-
-def _can_edit(org: dict[str, Any]) -> bool:
-    try:
-        tk.check_access("budget_ruleset_create", _context(), {"owner_org": org["id"]})
+        tk.check_access("package_show", context(), {"id": package_id})
     except tk.NotAuthorized:
         return False
     return True
 
 
-def _editor(org_id: str) -> dict[str, Any]:
-    org = _organization(org_id)
-    if not _can_edit(org):
-        tk.abort(403, tk._("Not authorized to edit the rules of this organization"))
-    return org
-
-
-def _record_or_404(org: dict[str, Any]):
-    record = service.for_organization(org["id"])
+def _record_or_404(scope: Scope) -> RuleSetRecord:
+    record = scope.record()
     if record is None:
         tk.abort(404, tk._("This organization has no rule set yet."))
     return record
 
 
-def _render(template: str, org: dict[str, Any], **extra: Any) -> str:
-    return tk.render(
-        f"budget/rules/{template}",
-        extra_vars={
-            "group_dict": org,
-            "group_type": "organization",
-            "can_edit": _can_edit(org),
-            "money": helpers.money,
-            **extra,
-        },
-    )
+def _render(template: str, scope: Scope, **extra: Any) -> str:
+    extra_vars: dict[str, Any] = {
+        "group_dict": scope.org,
+        "group_type": "organization",
+        "scope": scope,
+        "rules_base": f"budget/rules/base_{'dataset' if scope.package else 'organization'}.html",
+        "can_edit": scope.can_edit(),
+        "money": helpers.money,
+        **extra,
+    }
+    if scope.package:
+        extra_vars.update(
+            pkg_dict=scope.package, pkg=scope.package, dataset_type=scope.package["type"]
+        )
+    return tk.render(f"budget/rules/{template}", extra_vars=extra_vars)
 
 
 def _update(record, content: dict[str, Any], comment: str | None = None) -> dict[str, Any]:
     """Save ``content`` as the next version through the action; flash what changed."""
     result = tk.get_action("budget_ruleset_update")(
-        _context(), {"id": record.id, "rules": content, "comment": comment}
+        context(), {"id": record.id, "rules": content, "comment": comment}
     )
     if result["changed"]:
         tk.h.flash_success(
@@ -103,76 +121,98 @@ def _errors(error: tk.ValidationError) -> list[str]:
     return out or [str(error)]
 
 
-def _documents(org: dict[str, Any]) -> list:
-    return service.documents_of_organization(org["id"])
-
-
 def _document_label(document) -> str:
     parts = [str(document.exercice or ""), document.stage or ""]
     name = document.etablissement or document.collectivite or ""
     return " ".join(p for p in parts if p) + (f" — {name}" if name else "")
 
 
+def _lang() -> str:
+    return settings.current_language()
+
+
 # --- overview ---------------------------------------------------------------------------
 
 
-@blueprint.route("", methods=["GET"])
+@_route("", methods=["GET"])
 def index(id: str) -> str:
-    org = _organization(id)
-    record = service.for_organization(org["id"])
-    context: dict[str, Any] = {"record": record}
+    scope = current(id)
+    record = scope.record()
+    extra: dict[str, Any] = {"record": record, "inherited": scope.inherited()}
     if record is not None:
         content = service.content(record)
-        context["content"] = content
-        context["trees"] = [(tree, editing.walk(tree)) for tree in content["trees"]]
-        context["last"] = service.version(record)
-        context["overrides"] = [r for r in service.of_organization(org["id"]) if r.package_id]
-    return _render("index.html", org, **context)
+        extra["content"] = content
+        extra["trees"] = [(tree, editing.walk(tree)) for tree in content["trees"]]
+        extra["last"] = service.version(record)
+    if not scope.package:
+        overrides = []
+        for found in service.of_organization(scope.org["id"]):
+            if found.package_id and _can_see_dataset(found.package_id):
+                package = model.Package.get(found.package_id)
+                overrides.append((found, package))
+        extra["overrides"] = overrides
+    return _render("index.html", scope, **extra)
 
 
-@blueprint.route("/create", methods=["POST"])
+@_route("/create", methods=["POST"])
 def create(id: str):
-    org = _editor(id)
-    if request.form.get("source") == "empty":
+    scope = editor(id)
+    source = request.form.get("source")
+    inherited = scope.inherited()
+    if source == "empty":
         rules = RuleSet(
-            id=org["name"],
-            label=org["title"] or org["name"],
+            id=scope.name,
+            label=scope.title,
             trees=[Tree(id="principal", label=tk._("Main presentation"))],
         )
+    elif source == "organization" and inherited is not None:
+        rules = service.ruleset(inherited)
+        rules.label = tk._("{rules} — adapted for {dataset}").format(
+            rules=rules.label, dataset=scope.title
+        )
     else:
-        rules = _defaults_for(org)
-    data = {"organization": org["id"], "rules": ruleset_to_dict(rules)}
-    tk.get_action("budget_ruleset_create")(_context(), data)
+        rules = _defaults_for(scope)
+    data = {**scope.owner(), "rules": ruleset_to_dict(rules)}
+    try:
+        tk.get_action("budget_ruleset_create")(context(), data)
+    except tk.ValidationError as error:
+        tk.h.flash_error(" ".join(_errors(error)))
+        return scope.redirect("index")
     tk.h.flash_success(tk._("The rule set was created (version 1)."))
-    return tk.redirect_to("budget_rules.index", id=org["name"])
+    return scope.redirect("index")
 
 
-def _defaults_for(org: dict[str, Any]) -> RuleSet:
-    """The default trees for the plan of the organisation's latest document (M14 2024
-    when it has none yet)."""
-    documents = _documents(org)
+def _defaults_for(scope: Scope) -> RuleSet:
+    """The default trees for the plan of the latest document (M14 2024 when there is
+    none yet)."""
+    documents = scope.documents()
     latest = documents[-1] if documents else None
     plan = None
     if latest is not None and latest.exercice and latest.nomenclature:
         plan = find_plan(latest.exercice, latest.nomenclature)
     rules = default_ruleset(plan or find_plan(2024, "M14"))
-    rules.id, rules.label, rules.label_en = org["name"], org["title"] or org["name"], None
+    rules.id, rules.label, rules.label_en = scope.name, scope.title, None
     return rules
 
 
-@blueprint.route("/delete", methods=["POST"])
+@_route("/delete", methods=["POST"])
 def delete(id: str):
-    org = _editor(id)
-    record = _record_or_404(org)
-    tk.get_action("budget_ruleset_delete")(_context(), {"id": record.id})
-    tk.h.flash_success(tk._("The rule set was deleted: documents use the default rules."))
-    return tk.redirect_to("budget_rules.index", id=org["name"])
+    scope = editor(id)
+    record = _record_or_404(scope)
+    tk.get_action("budget_ruleset_delete")(context(), {"id": record.id})
+    if scope.package:
+        tk.h.flash_success(
+            tk._("The rules of this dataset were deleted: it uses its organization's again.")
+        )
+    else:
+        tk.h.flash_success(tk._("The rule set was deleted: documents use the default rules."))
+    return scope.redirect("index")
 
 
-@blueprint.route("/tree", methods=["POST"])
+@_route("/tree", methods=["POST"])
 def add_tree(id: str):
-    org = _editor(id)
-    record = _record_or_404(org)
+    scope = editor(id)
+    record = _record_or_404(scope)
     try:
         content = editing.add_tree(
             service.content(record), request.form.get("tree_id", ""), request.form.get("label", "")
@@ -182,13 +222,13 @@ def add_tree(id: str):
         tk.h.flash_error(str(error))
     except tk.ValidationError as error:
         tk.h.flash_error(" ".join(_errors(error)))
-    return tk.redirect_to("budget_rules.index", id=org["name"])
+    return scope.redirect("index")
 
 
-@blueprint.route("/node/add", methods=["POST"])
+@_route("/node/add", methods=["POST"])
 def add_node(id: str):
-    org = _editor(id)
-    record = _record_or_404(org)
+    scope = editor(id)
+    record = _record_or_404(scope)
     form = request.form
     tree_id, parent = form.get("tree", ""), form.get("parent") or None
     try:
@@ -207,32 +247,32 @@ def add_node(id: str):
         _update(record, content)
     except editing.EditError as error:
         tk.h.flash_error(str(error))
-        return tk.redirect_to("budget_rules.index", id=org["name"])
+        return scope.redirect("index")
     except tk.ValidationError as error:
         tk.h.flash_error(" ".join(_errors(error)))
-        return tk.redirect_to("budget_rules.index", id=org["name"])
-    return tk.redirect_to("budget_rules.node", id=org["name"], tree=tree_id, node=node_id)
-
-
-def _lang() -> str:
-    return settings.current_language()
+        return scope.redirect("index")
+    return scope.redirect("node", tree=tree_id, node=node_id)
 
 
 # --- one category -------------------------------------------------------------------------
 
 
-@blueprint.route("/node/<tree>/<node>", methods=["GET", "POST"])
+def _chosen(scope: Scope):
+    documents = scope.documents()
+    chosen_id = request.values.get("document") or (documents[-1].resource_id if documents else "")
+    return documents, chosen_id, next((d for d in documents if d.resource_id == chosen_id), None)
+
+
+@_route("/node/<tree>/<node>", methods=["GET", "POST"])
 def node(id: str, tree: str, node: str):
-    org = _editor(id)
-    record = _record_or_404(org)
+    scope = editor(id)
+    record = _record_or_404(scope)
     content = service.content(record)
     try:
         category, parent = editing.find(content, tree, node)
     except editing.EditError:
         return tk.abort(404, tk._("Unknown category {id}.").format(id=node))
-    documents = _documents(org)
-    chosen_id = request.values.get("document") or (documents[-1].resource_id if documents else "")
-    chosen = next((d for d in documents if d.resource_id == chosen_id), None)
+    documents, chosen_id, chosen = _chosen(scope)
     formula = category.get("formula") or ""
     shown = None
     errors: list[str] = []
@@ -244,13 +284,7 @@ def node(id: str, tree: str, node: str):
                 shown = preview.preview(content, tree, node, formula, chosen)
                 if op == "formula" and shown.error is None:
                     _update(record, editing.set_formula(content, tree, node, formula))
-                    return tk.redirect_to(
-                        "budget_rules.node",
-                        id=org["name"],
-                        tree=tree,
-                        node=node,
-                        document=chosen_id or None,
-                    )
+                    return scope.redirect("node", tree=tree, node=node, document=chosen_id or None)
             elif op == "rename":
                 _update(
                     record,
@@ -262,7 +296,7 @@ def node(id: str, tree: str, node: str):
                         request.form.get("label_en", ""),
                     ),
                 )
-                return tk.redirect_to("budget_rules.node", id=org["name"], tree=tree, node=node)
+                return scope.redirect("node", tree=tree, node=node)
             elif op in ("up", "down", "move"):
                 moved = editing.move_node(
                     content,
@@ -272,10 +306,10 @@ def node(id: str, tree: str, node: str):
                     parent_id=request.form.get("parent") or None,
                 )
                 _update(record, moved)
-                return tk.redirect_to("budget_rules.node", id=org["name"], tree=tree, node=node)
+                return scope.redirect("node", tree=tree, node=node)
             elif op == "delete":
                 _update(record, editing.delete_node(content, tree, node))
-                return tk.redirect_to("budget_rules.index", id=org["name"])
+                return scope.redirect("index")
         except editing.EditError as error:
             errors.append(str(error))
         except tk.ValidationError as error:
@@ -286,7 +320,7 @@ def node(id: str, tree: str, node: str):
     inside = editing.ids({"categories": [category]})
     return _render(
         "node.html",
-        org,
+        scope,
         record=record,
         tree=tree_dict,
         category=category,
@@ -303,14 +337,34 @@ def node(id: str, tree: str, node: str):
     )
 
 
+@_route("/node/<tree>/<node>/preview.json", methods=["POST"])
+def preview_json(id: str, tree: str, node: str) -> Response:
+    """What the formula being typed selects in the chosen document (see
+    :func:`.preview.as_json`); the page's JavaScript calls it, nothing is saved."""
+    scope = editor(id)
+    record = _record_or_404(scope)
+    content = service.content(record)
+    try:
+        editing.find(content, tree, node)
+    except editing.EditError:
+        return tk.abort(404, tk._("Unknown category {id}.").format(id=node))
+    _, _, chosen = _chosen(scope)
+    formula = request.form.get("formula", "")
+    try:
+        shown = preview.preview(content, tree, node, formula, chosen)
+    except editing.EditError as error:
+        return jsonify({"ok": False, "message": str(error)})
+    return jsonify(preview.as_json(shown, _lang()))
+
+
 # --- checks, history, import, export -------------------------------------------------------
 
 
-@blueprint.route("/checks", methods=["GET"])
+@_route("/checks", methods=["GET"])
 def checks(id: str) -> str:
-    org = _editor(id)
+    scope = editor(id)
     rows = []
-    for document in _documents(org):
+    for document in scope.documents():
         aggregation = service.fresh(document)
         package = model.Package.get(document.package_id)
         rows.append(
@@ -331,24 +385,24 @@ def checks(id: str) -> str:
                 ],
             }
         )
-    return _render("checks.html", org, rows=rows, record=service.for_organization(org["id"]))
+    return _render("checks.html", scope, rows=rows, record=scope.record())
 
 
-@blueprint.route("/history", methods=["GET"])
+@_route("/history", methods=["GET"])
 def history(id: str) -> str:
-    org = _organization(id)
-    record = _record_or_404(org)
-    versions = tk.get_action("budget_ruleset_history")(_context(), {"id": record.id})
-    return _render("history.html", org, record=record, versions=versions)
+    scope = current(id)
+    record = _record_or_404(scope)
+    versions = tk.get_action("budget_ruleset_history")(context(), {"id": record.id})
+    return _render("history.html", scope, record=record, versions=versions)
 
 
-@blueprint.route("/restore", methods=["POST"])
+@_route("/restore", methods=["POST"])
 def restore(id: str):
-    org = _editor(id)
-    record = _record_or_404(org)
+    scope = editor(id)
+    record = _record_or_404(scope)
     try:
         result = tk.get_action("budget_ruleset_restore")(
-            _context(), {"id": record.id, "version": request.form.get("version")}
+            context(), {"id": record.id, "version": request.form.get("version")}
         )
         tk.h.flash_success(
             tk._("Version {old} restored as version {version}.").format(
@@ -357,13 +411,13 @@ def restore(id: str):
         )
     except tk.ValidationError as error:
         tk.h.flash_error(" ".join(_errors(error)))
-    return tk.redirect_to("budget_rules.history", id=org["name"])
+    return scope.redirect("history")
 
 
-@blueprint.route("/import", methods=["GET", "POST"])
+@_route("/import", methods=["GET", "POST"])
 def import_rules(id: str):
-    org = _editor(id)
-    record = service.for_organization(org["id"])
+    scope = editor(id)
+    record = scope.record()
     errors: list[str] = []
     notes: list[str] = []
     form = request.form
@@ -373,8 +427,10 @@ def import_rules(id: str):
             "upload": request.files.get("upload"),
             "corrections": request.files.get("corrections") or None,
             "columns": {role: form.get(f"column_{role}", "").strip() for role in MAPPING_ROLES},
-            "hierarchies": _levels(form),
+            "hierarchies": _hierarchies(form),
             "sheet": form.get("sheet") or None,
+            "nomenclature": form.get("nomenclature") or None,
+            "exer": form.get("exer") or None,
             "comment": form.get("comment") or None,
         }
         if not data["upload"]:
@@ -383,11 +439,11 @@ def import_rules(id: str):
             try:
                 if record is None:
                     result = tk.get_action("budget_ruleset_create")(
-                        _context(), {**data, "organization": org["id"]}
+                        context(), {**data, **scope.owner()}
                     )
                 else:
                     result = tk.get_action("budget_ruleset_update")(
-                        _context(), {**data, "id": record.id}
+                        context(), {**data, "id": record.id}
                     )
                 lang = _lang()
                 notes = [note[lang] for note in result["notes"]]
@@ -395,41 +451,59 @@ def import_rules(id: str):
                     tk._("Rules imported (version {version}).").format(version=result["version"])
                 )
                 if not notes:
-                    return tk.redirect_to("budget_rules.index", id=org["name"])
+                    return scope.redirect("index")
             except tk.ValidationError as error:
                 errors.extend(_errors(error))
     return _render(
         "import.html",
-        org,
+        scope,
         record=record,
         errors=errors,
         notes=notes,
         form=form,
-        roles=MAPPING_ROLES,
+        roles=[(role, _role_label(role)) for role in MAPPING_ROLES],
+        hierarchy_fields=HIERARCHY_FIELDS,
     )
 
 
-def _levels(form) -> dict[str, list[str]]:
-    """Hierarchies from the form: a tree name and its level columns, one per line."""
-    tree = (form.get("tree_id") or "").strip() or "correspondance"
-    levels = [c.strip() for c in (form.get("levels") or "").splitlines() if c.strip()]
-    return {tree: levels} if levels else {}
+def _role_label(role: str) -> str:
+    return {
+        "sens": tk._("Direction column (D/R, expenditure/receipt)"),
+        "mouvement": tk._("Movement column (real/order)"),
+        "section": tk._("Section column (F/I, operating/investment)"),
+        "chapitre": tk._("Chapter column"),
+        "nature": tk._("Nature (account) column"),
+        "fonction": tk._("Function column"),
+    }[role]
 
 
-@blueprint.route("/export.<fmt>", methods=["GET"])
+def _hierarchies(form) -> dict[str, list[str]]:
+    """Hierarchies from the form: each a tree name and its level columns, one per line;
+    several hierarchies of one sheet become alternative trees."""
+    out: dict[str, list[str]] = {}
+    for number, (tree_field, levels_field) in enumerate(HIERARCHY_FIELDS, start=1):
+        levels = [c.strip() for c in (form.get(levels_field) or "").splitlines() if c.strip()]
+        if levels:
+            default = "correspondance" if number == 1 else f"correspondance-{number}"
+            out[(form.get(tree_field) or "").strip() or default] = levels
+    return out
+
+
+@_route("/export.<fmt>", methods=["GET"])
 def export(id: str, fmt: str) -> Response:
-    org = _organization(id)
-    record = _record_or_404(org)
+    scope = current(id)
+    record = _record_or_404(scope)
     if fmt not in EXPORT_TYPES:
         tk.abort(404)
-    shown = tk.get_action("budget_ruleset_show")(_context(), {"id": record.id})
+    shown = tk.get_action("budget_ruleset_show")(context(), {"id": record.id})
     text = dump_ruleset(ruleset_from_dict(shown["rules"]), fmt)
-    filename = f"regles-{org['name']}-v{shown['version']}.{fmt}"
+    filename = f"regles-{scope.name}-v{shown['version']}.{fmt}"
     return Response(
         text,
         mimetype=EXPORT_TYPES[fmt].split(";")[0],
         headers={
             "Content-Type": EXPORT_TYPES[fmt],
             "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
         },
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..rulesets.views import blueprint as rules_blueprint
-from . import check, document
+from ..rulesets.views import BLUEPRINTS as RULES_BLUEPRINTS
+from . import annexes, check, document
 
 
 def get_blueprints() -> list[Blueprint]:
-    return [document.blueprint, check.blueprint, rules_blueprint]
+    return [document.blueprint, check.blueprint, annexes.blueprint, *RULES_BLUEPRINTS]

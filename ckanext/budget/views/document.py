@@ -69,10 +69,13 @@ def reprocess(id: str, resource_id: str) -> Response:
     access.protect_form()
     target = access.load(id, resource_id, "budget_reprocess")
     access.require_document(target)
-    tk.get_action("budget_reprocess")(dict(target.context), {"id": resource_id})
-    tk.h.flash_success(
-        tk._("The document will be processed again. Reload this page in a few moments.")
-    )
+    result = tk.get_action("budget_reprocess")(dict(target.context), {"id": resource_id})
+    if result["documents"][0]["status"] == db.STATUS_FAILED:  # the queue is unavailable
+        tk.h.flash_error(presenters.pick(db.get_document(resource_id).status_reason))
+    else:
+        tk.h.flash_success(
+            tk._("The document will be processed again. Reload this page in a few moments.")
+        )
     package = target.package
     return tk.redirect_to(
         f"{package['type']}_resource.read", id=package["name"], resource_id=resource_id

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from ckan import model
 
-from .. import db, settings
+from .. import db, processing, settings
 from ..docbudg.anonymisation import AnonymisationReport
 from ..docbudg.model import CARRIED_OVER_RESULTS, Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
@@ -64,15 +64,17 @@ def stage_words(stage: str | None, num_dec: str | None, exercice: int | None, la
 
 def download_name(resource_name: str | None, suffix: str) -> str:
     """``compte-administratif-2021-budget-principal.scdl-budget.csv``: an ASCII file name
-    made from the resource's name, safe in a ``Content-Disposition`` header."""
-    ascii_name = (
-        unicodedata.normalize("NFKD", resource_name or "")
-        .encode("ascii", "ignore")
-        .decode("ascii")
-        .lower()
-    )
-    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:120].strip("-")
-    return f"{stem or 'document-budgetaire'}.{suffix}"
+    made from the resource's name, safe in a ``Content-Disposition`` header. The suffix
+    may hold rule-set identifiers (``fonction-F.csv``): it is made safe the same way,
+    part by part around its dots."""
+    stem = _slug(resource_name or "")[:120].strip("-")
+    parts = (_slug(part)[:80].strip("-") for part in suffix.split("."))
+    return ".".join([stem or "document-budgetaire", *(part for part in parts if part)])
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 @dataclass
@@ -126,6 +128,7 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
     record = db.get_document(resource_id)
     if record is None:
         return None
+    processing.settle_interrupted(record)
     lang = settings.current_language()
     report = record.validation_report or {}
     counts = {severity: int(report.get("counts", {}).get(severity, 0)) for severity in SEVERITIES}

@@ -19,9 +19,14 @@ API: ``parse_formula(text) -> Formula`` (raises :class:`FormulaError` with ``pos
 ``suggestion``, bilingual ``text_in(lang)``); ``aggregate(doc, ruleset, tree_id=None,
 plan=None) -> AggregationResult``; ``default_ruleset(plan | doc)``;
 ``load_ruleset(path)`` / ``dump_ruleset(ruleset, "yaml" | "json")``;
-``import_gironde(json_path, corrections_csv=None)``;
+``import_gironde(json_path, corrections_csv=None)`` (alternative breakdowns such as
+"… par prestations" / "… par publics" become alternative trees);
 ``import_mapping(path, columns={role: column}, hierarchies={tree_id: [level columns]},
 sheet=None, plan=None)``; ``multi_year_table(results, tree_id=None) -> DataFrame``.
+
+Speed: each document gets a line index once (:mod:`.index`: bit masks per code, totals
+as one matrix product in exact integer cents); formulas are parsed and compiled once per
+rule set (``Category.program``).
 """
 
 from .defaults import default_ruleset

@@ -8,8 +8,11 @@ document's recettes/dépenses × fonctionnement/investissement totals.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 from ..messages import Message
 from ..model import BudgetDocument
@@ -92,7 +95,7 @@ class NodeResult:
     mask: int = 0
     """A leaf's whole lines, as bits over ``lines``."""
     split_shares: list[Share] = field(default_factory=list)
-    lines: list[LineResult] = field(default_factory=list, repr=False)
+    lines: Sequence[LineResult] = field(default_factory=list, repr=False)
 
     @property
     def is_leaf(self) -> bool:
@@ -227,7 +230,7 @@ class AggregationResult:
     ruleset_id: str
     plan: str | None
     rdfi: dict[str, Decimal]
-    lines: list[LineResult]
+    lines: Sequence[LineResult]
     trees: dict[str, TreeResult]
 
     @property
@@ -241,18 +244,17 @@ class AggregationResult:
 
 
 def _corrections_for(
-    ruleset: RuleSet, tree: Tree, exer: int | None
+    year: list[Correction], tree: Tree, leaves: list[Category], anywhere: set[str]
 ) -> tuple[list[Correction], list[Correction]]:
-    """Corrections of this year that apply to ``tree``, and those naming no known leaf."""
+    """This year's corrections that apply to ``tree``, and those naming no known leaf
+    (``anywhere``: the category ids of every tree of the rule set)."""
     mine: list[Correction] = []
     unknown: list[Correction] = []
-    wanted = [c for c in ruleset.corrections if c.exer == exer and c.tree in (None, tree.id)]
-    if not wanted:
-        return mine, unknown
-    leaves = {c.id for c in tree.leaves()}
-    anywhere = {c.id for t in ruleset.trees for c, _ in t.walk()}
-    for correction in wanted:
-        if correction.category in leaves:
+    leaf_ids = {c.id for c in leaves}
+    for correction in year:
+        if correction.tree not in (None, tree.id):
+            continue
+        if correction.category in leaf_ids:
             mine.append(correction)
         elif correction.tree == tree.id or correction.category not in anywhere:
             unknown.append(correction)
@@ -260,33 +262,43 @@ def _corrections_for(
 
 
 def _aggregate_tree(
-    index: LineIndex, lines: list[LineResult], ruleset: RuleSet, tree: Tree
+    index: LineIndex,
+    lines: Sequence[LineResult],
+    tree: Tree,
+    year: list[Correction],
+    anywhere: set[str],
 ) -> TreeResult:
     checks = Checks()
-    corrections, checks.unknown_corrections = _corrections_for(ruleset, tree, index.exer)
-    by_key = index.positions_by_key
+    leaves = tree.leaves()
+    corrections: list[Correction] = []
+    if year:
+        corrections, checks.unknown_corrections = _corrections_for(year, tree, leaves, anywhere)
     split_shares: dict[str, list[Share]] = {}
-    assigned: dict[int, Decimal] = {}
     split_mask = 0
-    for correction in corrections:
-        positions = by_key.get((correction.cod_rd, correction.nature, correction.fonction or ""))
-        if not positions:
-            continue
-        position = positions[0]
-        split_mask |= 1 << position
-        share = Share(lines[position], correction.amount, split=True)
-        split_shares.setdefault(correction.category, []).append(share)
-        assigned[position] = assigned.get(position, Decimal(0)) + correction.amount
-    for position, total in assigned.items():
-        if total != index.entries[position].amount:
-            checks.split_mismatches.append((lines[position], total))
+    if corrections:
+        assigned: dict[int, Decimal] = {}
+        for correction in corrections:
+            position = index.find(correction.cod_rd, correction.nature, correction.fonction)
+            if position is None:
+                continue
+            split_mask |= 1 << position
+            share = Share(lines[position], correction.amount, split=True)
+            split_shares.setdefault(correction.category, []).append(share)
+            assigned[position] = assigned.get(position, Decimal(0)) + correction.amount
+        for position, total in assigned.items():
+            if total != index.entries[position].amount:
+                checks.split_mismatches.append((lines[position], total))
 
     leaf_masks: dict[str, int] = {}
     seen = twice = 0
-    for leaf in tree.leaves():
-        if leaf.formula is None:
+    run = index.run
+    for leaf in leaves:
+        program = leaf.program
+        if program is None:
             checks.empty_leaves.append(leaf.id)
-        mask = index.evaluate(leaf.formula) & ~split_mask
+            mask = 0
+        else:
+            mask = run(program) & ~split_mask
         leaf_masks[leaf.id] = leaf_masks.get(leaf.id, 0) | mask
         twice |= seen & mask
         seen |= mask
@@ -297,6 +309,7 @@ def _aggregate_tree(
             for i in bits(mask & twice):
                 owners.setdefault(i, []).append(leaf_id)
         checks.multiple = [(lines[i], owners[i]) for i in sorted(owners)]
+    leaf_rdfi = dict(zip(leaf_masks, index.rdfi_of(list(leaf_masks.values())), strict=True))
 
     def build(category: Category, depth: int) -> NodeResult:
         node = NodeResult(
@@ -305,24 +318,25 @@ def _aggregate_tree(
             label_en=category.label_en,
             depth=depth,
             total=Decimal(0),
-            rdfi={key: Decimal(0) for key in RDFI},
+            rdfi={},
             formula=category.formula_text,
         )
         if category.is_leaf:
             node.mask = leaf_masks.get(category.id, 0)
             node.lines = lines
+            node.rdfi = rdfi = dict(leaf_rdfi[category.id])
             node.split_shares = split_shares.get(category.id, [])
-            node.rdfi = index.split_rdfi(node.mask)
             for share in node.split_shares:
                 key = share.line.entry.rdfi
-                node.rdfi[key] += share.amount
-            node.total = sum(node.rdfi.values(), Decimal(0))
+                rdfi[key] = rdfi.get(key, Decimal(0)) + share.amount
         else:
             node.children = [build(child, depth + 1) for child in category.children]
+            rdfi = dict.fromkeys(RDFI, Decimal(0))
             for child in node.children:
-                node.total += child.total
                 for key, amount in child.rdfi.items():
-                    node.rdfi[key] = node.rdfi.get(key, Decimal(0)) + amount
+                    rdfi[key] = rdfi.get(key, Decimal(0)) + amount
+            node.rdfi = rdfi
+        node.total = sum(node.rdfi.values(), Decimal(0))
         return node
 
     nodes = [build(category, 0) for category in tree.categories]
@@ -330,12 +344,51 @@ def _aggregate_tree(
     for node in nodes:
         for key, amount in node.rdfi.items():
             counted[key] = counted.get(key, Decimal(0)) + amount
-    expected = index.rdfi_totals()
+    expected = index.rdfi
     checks.rdfi = {
         key: (expected.get(key, Decimal(0)), counted.get(key, Decimal(0)))
         for key in sorted(set(expected) | set(counted))
     }
     return TreeResult(tree.id, tree.label, tree.label_en, nodes, checks)
+
+
+class LineResults(Sequence[LineResult]):
+    """The selected lines of a document as :class:`LineResult`, each made when first
+    read (most lines of a large document are never shown) and then kept, so that a line
+    is the same object in every tree and check."""
+
+    def __init__(self, index: LineIndex) -> None:
+        self._entries = index.entries
+        self._plan = index.plan
+        self._made: list[LineResult | None] = [None] * len(index.entries)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, i: int) -> LineResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[LineResult]: ...
+
+    def __getitem__(self, i: int | slice) -> LineResult | list[LineResult]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        found = self._made[i]
+        if found is None:
+            found = self._made[i] = LineResult(self._entries[i], self._plan)
+        return found
+
+
+_LINES: weakref.WeakKeyDictionary[LineIndex, LineResults] = weakref.WeakKeyDictionary()
+
+
+def _line_results(index: LineIndex) -> LineResults:
+    """Shared by every aggregation of the same document index (they are read-only)."""
+    found = _LINES.get(index)
+    if found is None:
+        found = _LINES[index] = LineResults(index)
+    return found
 
 
 def aggregate(
@@ -354,8 +407,10 @@ def aggregate(
     if plan is None and header.exer and header.nomenclature:
         plan = find_plan(header.exer, header.nomenclature)
     index = line_index(doc, ruleset.selection, plan)
-    lines = [LineResult(entry, plan) for entry in index.entries]
+    lines = _line_results(index)
     trees = [ruleset.tree(tree_id)] if tree_id else ruleset.trees
+    year = [c for c in ruleset.corrections if c.exer == header.exer]
+    anywhere = {c.id for t in ruleset.trees for c, _ in t.walk()} if year else set()
     return AggregationResult(
         exer=header.exer,
         stage=header.stage.name if header.stage else None,
@@ -366,7 +421,7 @@ def aggregate(
         amount_field=index.amount_field,
         ruleset_id=ruleset.id,
         plan=repr(plan) if plan is not None else None,
-        rdfi=index.rdfi_totals(),
+        rdfi=dict(index.rdfi),
         lines=lines,
-        trees={tree.id: _aggregate_tree(index, lines, ruleset, tree) for tree in trees},
+        trees={tree.id: _aggregate_tree(index, lines, tree, year, anywhere) for tree in trees},
     )

@@ -33,6 +33,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..messages import Message
 
@@ -157,9 +158,34 @@ def atoms(formula: Formula) -> list[Atom]:
     return found
 
 
+# --- compiled form -------------------------------------------------------------------
+
+AtomKey = tuple[str, str]
+"""An atom as ``(kind, value)``: hashed in C, unlike the dataclass."""
+Program = tuple[AtomKey | str, ...]
+"""A formula in postfix order: atoms push their mask, ``& | -`` combine the last two."""
+
+
+def compile_formula(formula: Formula) -> Program:
+    """Postfix form of a formula, built without recursion (imported spreadsheets make
+    unions of thousands of terms); evaluated by ``LineIndex.run``."""
+    out: list[AtomKey | str] = []
+    stack: list[tuple[Formula, bool]] = [(formula, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if isinstance(node, Atom):
+            out.append((node.kind, node.value))
+        elif expanded:
+            out.append(node.op)
+        else:
+            stack.append((node, True))
+            stack.append((node.right, False))
+            stack.append((node.left, False))
+    return tuple(out)
+
+
 # --- tokens --------------------------------------------------------------------------
 
-_WORD = re.compile(r"[^\s()∩∪+|&^\-−]+")
 _CODE = r"[0-9][0-9A-Za-z]*"
 _LEGACY = (
     (re.compile(rf"^Ch({_CODE})$"), "chapitre"),
@@ -291,38 +317,40 @@ def _suggest_word(word: str) -> str | None:
     )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "atom", "&", "|", "-", "(", ")", "end"
     pos: int
     text: str
     atoms: tuple[Atom, ...] = ()
 
 
+_TOKEN = re.compile(r"\s*(?:(?P<op>[∩&^∪+|\-−()])|(?P<word>[^\s()∩∪+|&^\-−]+))")
+_OP_KIND = {
+    **dict.fromkeys(INTER_OPS, "&"),
+    **dict.fromkeys(UNION_OPS, "|"),
+    **dict.fromkeys(DIFF_OPS, "-"),
+    "(": "(",
+    ")": ")",
+}
+_KNOWN_WORDS: dict[str, tuple[Atom, ...]] = {}
+"""Words already read (rule sets repeat the same few hundred codes); errors are not kept."""
+_KNOWN_WORDS_MAX = 100_000
+
+
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        char = text[pos]
-        if char.isspace():
-            pos += 1
-        elif char in INTER_OPS:
-            tokens.append(_Token("&", pos, char))
-            pos += 1
-        elif char in UNION_OPS:
-            tokens.append(_Token("|", pos, char))
-            pos += 1
-        elif char in DIFF_OPS:
-            tokens.append(_Token("-", pos, char))
-            pos += 1
-        elif char in "()":
-            tokens.append(_Token(char, pos, char))
-            pos += 1
-        else:
-            match = _WORD.match(text, pos)
-            assert match is not None  # every other character starts a word
-            tokens.append(_Token("atom", pos, match[0], _word_atoms(match[0], text, pos)))
-            pos = match.end()
+    for match in _TOKEN.finditer(text):
+        op = match["op"]
+        if op is not None:
+            tokens.append(_Token(_OP_KIND[op], match.start("op"), op))
+            continue
+        word = match["word"]
+        atoms = _KNOWN_WORDS.get(word)
+        if atoms is None:
+            atoms = _word_atoms(word, text, match.start("word"))
+            if len(_KNOWN_WORDS) < _KNOWN_WORDS_MAX:
+                _KNOWN_WORDS[word] = atoms
+        tokens.append(_Token("atom", match.start("word"), word, atoms))
     tokens.append(_Token("end", len(text), ""))
     return tokens
 

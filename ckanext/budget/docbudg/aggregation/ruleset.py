@@ -14,7 +14,7 @@ from functools import cached_property
 
 from ..messages import Message
 from ..model import CARRIED_OVER_RESULTS, Stage
-from .formula import Formula, FormulaError, parse_formula
+from .formula import Formula, FormulaError, Program, compile_formula, parse_formula
 
 OPERATIONS = ("reel", "ordre", "tout")
 DEFAULT_AMOUNTS = {
@@ -71,10 +71,19 @@ class Category:
             return None
         return parse_formula(self.formula_text)
 
+    @cached_property
+    def program(self) -> Program | None:
+        """The formula compiled once for every document the rule set is applied to."""
+        formula = self.formula
+        return compile_formula(formula) if formula is not None else None
+
     def walk(self, depth: int = 0) -> Iterator[tuple[Category, int]]:
-        yield self, depth
-        for child in self.children:
-            yield from child.walk(depth + 1)
+        """This category and its descendants, parents first, with their depth."""
+        stack = [(self, depth)]
+        while stack:
+            category, level = stack.pop()
+            yield category, level
+            stack.extend((child, level + 1) for child in reversed(category.children))
 
 
 @dataclass

@@ -119,7 +119,7 @@ def _category(data: Any, where: str) -> Category:
     )
     if category.formula_text:
         try:
-            parse_formula(category.formula_text)
+            category.formula = parse_formula(category.formula_text)  # parsed once
         except FormulaError as exc:
             raise RuleSetError(
                 Message(

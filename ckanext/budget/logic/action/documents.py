@@ -64,7 +64,9 @@ def budget_document_show(context: Any, data_dict: dict[str, Any]) -> dict[str, A
 
     :param id: the resource id
     """
-    return _document(context, data_dict, "budget_document_show").as_dict()
+    record = _document(context, data_dict, "budget_document_show")
+    processing.settle_interrupted(record)
+    return record.as_dict()
 
 
 @tk.side_effect_free
@@ -76,6 +78,7 @@ def budget_validation_show(context: Any, data_dict: dict[str, Any]) -> dict[str,
     :param lang: ``fr`` or ``en`` for messages in one language (default: both)
     """
     record = _document(context, data_dict, "budget_validation_show")
+    processing.settle_interrupted(record)
     report = record.validation_report
     if report is None:
         return {"status": record.status, "validation_status": None, "findings": []}

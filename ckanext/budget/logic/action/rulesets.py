@@ -148,6 +148,7 @@ def _rules_from(data_dict: dict[str, Any]) -> tuple[RuleSet, list[dict[str, str]
             columns=columns,
             hierarchies=hierarchies,
             sheet=data_dict.get("sheet") or None,
+            plan=imports.plan_for(data_dict) if fmt == "mapping" else None,
         )
     except RuleSetError as error:
         raise tk.ValidationError({"rules": [error.text(lang)]}) from None
@@ -183,6 +184,16 @@ def _owner(data_dict: dict[str, Any]) -> tuple[str, str | None]:
     if group is None or not group.is_organization or group.state != "active":
         raise tk.ObjectNotFound(tk._("Organization not found"))
     return group.id, None
+
+
+def _optional_int(data_dict: dict[str, Any], key: str) -> int | None:
+    value = data_dict.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise tk.ValidationError({key: [tk._("Invalid integer")]}) from None
 
 
 @tk.side_effect_free
@@ -250,7 +261,8 @@ def budget_ruleset_create(context: Any, data_dict: dict[str, Any]) -> dict[str, 
     :param corrections: (``gironde``) the split-lines CSV
     :param columns: (``mapping``) ``{role: column}`` for sens, mouvement, section,
         chapitre, nature, fonction; :param hierarchies: ``{tree id: [level columns]}``;
-        :param sheet: the spreadsheet's sheet
+        :param sheet: the spreadsheet's sheet; :param nomenclature: and :param exer:
+        the plan de comptes its codes are checked against (default: the latest document's)
     :param label: the rule set's name (default: the file's); :param comment: a note
     """
     owner_org, package_id = _owner(data_dict)
@@ -280,13 +292,22 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
 
     :param id: the rule set (or :param organization / :param package_id)
     and the same rule parameters as ``budget_ruleset_create``.
+    :param base_version: (optional) the version the changes start from; if someone saved
+        another version meanwhile, nothing is saved and a validation error says so
+        (HTTP 409), instead of overwriting their changes
     """
     record = _record(data_dict)
     tk.check_access("budget_ruleset_update", context, {"id": record.id})
     ruleset, notes = _rules_from(data_dict)
-    saved = service.save(record, ruleset, _author(context), comment=data_dict.get("comment"))
+    saved = service.save(
+        record,
+        ruleset,
+        _author(context),
+        comment=data_dict.get("comment"),
+        base_version=_optional_int(data_dict, "base_version"),
+    )
     return {
-        **_ruleset_dict(record),
+        **_ruleset_dict(record, saved.version if saved else None),
         "notes": notes,
         "changed": saved is not None,
         "summary": diff.describe(saved.changes) if saved else diff.describe([]),
@@ -328,7 +349,7 @@ def budget_ruleset_restore(context: Any, data_dict: dict[str, Any]) -> dict[str,
     except (TypeError, ValueError):
         raise tk.ValidationError({"version": [tk._("Invalid integer")]}) from None
     saved = service.restore(record, number, _author(context))
-    return {**_ruleset_dict(record), **_version_dict(saved)}
+    return {**_ruleset_dict(record, saved.version), **_version_dict(saved)}
 
 
 def _aggregation_dict(

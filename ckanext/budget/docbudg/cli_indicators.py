@@ -1,0 +1,87 @@
+"""``budget-doc indicators``: a document's key indicators with their definitions, as a
+table of words in the session's language or as the JSON the portal stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import cli_text as T
+from .indicators import AMOUNTS, compute, definitions, labels
+from .messages import default_language
+from .reader import DEFAULT_LIMITS, Limits, read_document
+
+
+def grouped(value: str, lang: str) -> str:
+    """``-1 234,56`` (fr, narrow no-break spaces) or ``-1,234.56`` (en) from ``-1234.56``:
+    the stored text regrouped, never through a float."""
+    sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
+    whole, _, fraction = digits.partition(".")
+    thousands = f"{int(whole):,}"
+    if lang == "fr":
+        return sign + thousands.replace(",", "\u202f") + ("," + fraction if fraction else "")
+    return sign + thousands + ("." + fraction if fraction else "")
+
+
+def euros(value: str, lang: str) -> str:
+    text = grouped(value, lang)
+    if lang == "fr":
+        return f"{text}\u00a0€"
+    return f"-€{text[1:]}" if text.startswith("-") else f"€{text}"
+
+
+def _rows(result: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    names = labels(lang)
+    missing = T.NOT_AVAILABLE.text()
+    population = result["population"]
+    rows = [
+        (
+            names["population"],
+            T.INHABITANTS.with_params(count=grouped(str(population), lang)).text()
+            if population
+            else missing,
+        )
+    ]
+    for key in AMOUNTS:
+        value, per_inhabitant = result[key], result["par_habitant"].get(key)
+        text = euros(value, lang) if value is not None else missing
+        if value is not None and per_inhabitant is not None:
+            amount = euros(per_inhabitant, lang)
+            text += f" ({T.PER_INHABITANT.with_params(amount=amount).text()})"
+        rows.append((names[key], text))
+    years = result["capacite_desendettement"]
+    rows.append(
+        (
+            names["capacite_desendettement"],
+            T.YEARS.with_params(years=grouped(years, lang)).text() if years else missing,
+        )
+    )
+    return rows
+
+
+def print_indicators(
+    path: str | Path,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    plans_dir: str | Path | None = None,
+    as_json: bool = False,
+) -> int:
+    doc = read_document(path, limits)
+    result = compute(doc, plans_dir=plans_dir)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    lang = default_language()
+    header = doc.header
+    stage = getattr(header.stage, "label_" + lang) if header.stage else header.nat_dec or "-"
+    print(T.INDICATORS_HEADLINE.with_params(document=f"{stage} {header.exer or ''}".strip()))
+    rows = _rows(result, lang)
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        print(f"{label:<{width}}  {text}")
+    print(f"\n{T.INDICATORS_DEFINITIONS.text()}")
+    names, texts = labels(lang), definitions(lang)
+    for key in ("population", *AMOUNTS, "capacite_desendettement"):
+        print(T.DEFINITION_LINE.with_params(label=names[key], text=texts[key]).text())
+    return 0

@@ -1,0 +1,188 @@
+"""Uploaded files written all or nothing, together with the database transaction.
+
+CKAN's uploader writes a resource's file inside ``package_update``, before the
+transaction commits. Left alone: if the commit then fails (the database went away), a new
+resource's file stays behind with no resource, and an updated resource's row still
+describes the previous file while the new one has replaced it; a full or read-only disk
+ends in an internal error (HTTP 500) with a half-written temporary file left behind.
+
+:func:`guarded_uploader` wraps the portal's local uploader so that:
+
+- the budget document's row is locked before its file is replaced, so a background job
+  stores results only for the file still stored (see ``processing.run``);
+- the replaced file is kept aside (a hard link) until the transaction commits; if the
+  transaction ends any other way, the previous file is put back, or a new one removed;
+- a write that fails (disk full, read-only, I/O error) removes its partial file and the
+  upload is refused with a clear message: nothing is created, an update keeps its
+  previous file and results.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+from ckan.lib import uploader
+from ckan.plugins import toolkit as tk
+from werkzeug.datastructures import FileStorage
+
+from . import db, settings
+from .docbudg.messages import Message
+
+log = logging.getLogger(__name__)
+
+_FILES_KEY = "ckanext_budget_written_files"
+PREVIOUS_MARK = "~previous-"
+
+STORAGE_FULL = Message(
+    "Le stockage des fichiers du portail est plein : le document n'a pas été enregistré "
+    "et rien n'a été modifié. Réessayez plus tard ; si le problème persiste, prévenez "
+    "l'administrateur du portail.",
+    "The portal's file storage is full: the document was not saved and nothing was "
+    "changed. Try again later; if the problem persists, tell the portal administrator.",
+)
+STORAGE_READ_ONLY = Message(
+    "Le stockage des fichiers du portail est en lecture seule : le document n'a pas été "
+    "enregistré et rien n'a été modifié. Prévenez l'administrateur du portail, puis "
+    "déposez le document à nouveau.",
+    "The portal's file storage is read-only: the document was not saved and nothing was "
+    "changed. Tell the portal administrator, then upload the document again.",
+)
+STORAGE_ERROR = Message(
+    "Le portail n'a pas pu écrire le fichier (erreur du stockage) : le document n'a pas "
+    "été enregistré et rien n'a été modifié. Réessayez plus tard ; si le problème "
+    "persiste, prévenez l'administrateur du portail.",
+    "The portal could not write the file (storage error): the document was not saved and "
+    "nothing was changed. Try again later; if the problem persists, tell the portal "
+    "administrator.",
+)
+_MESSAGES = {
+    errno.ENOSPC: STORAGE_FULL,
+    errno.EDQUOT: STORAGE_FULL,
+    errno.EFBIG: STORAGE_FULL,
+    errno.EROFS: STORAGE_READ_ONLY,
+}
+
+
+_choosing = threading.local()
+
+
+def choosing() -> bool:
+    """Whether CKAN is being asked, from :func:`guarded_uploader`, which uploader it would
+    use: the ``budget`` plugin then stands aside."""
+    return getattr(_choosing, "active", False)
+
+
+def guarded_uploader(resource: dict[str, Any]) -> Any:
+    """The uploader the portal would use for ``resource`` (the next ``IUploader`` plugin's
+    or CKAN's), guarded when it writes or removes a local file; ``None`` (CKAN's choice
+    stands) when the resource has no file to write or clear."""
+    if not isinstance(resource.get("upload"), FileStorage) and not resource.get("clear_upload"):
+        return None
+    _choosing.active = True
+    try:
+        inner = uploader.get_resource_uploader(resource)  # may create the storage folder
+    except OSError as error:
+        raise _refusal(error) from None
+    finally:
+        _choosing.active = False
+    if not getattr(inner, "storage_path", None) or not hasattr(inner, "get_path"):
+        return inner  # not CKAN's local storage: nothing this module can make atomic
+    return GuardedUpload(inner)
+
+
+class GuardedUpload:
+    """A local resource uploader whose writes follow the transaction (see module doc)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def upload(self, id: str, max_size: int = 10) -> None:
+        if not (self._inner.filename or self._inner.clear):
+            self._inner.upload(id, max_size)
+            return
+        _lock_document(id)
+        path = self._inner.get_path(id)
+        previous = _set_aside(path)
+        try:
+            self._inner.upload(id, max_size)
+        except BaseException as error:
+            _remove(path + "~")  # CKAN's temporary file, partly written
+            if previous:
+                _remove(previous)
+            if not isinstance(error, OSError):
+                raise
+            raise _refusal(error) from None
+        model.Session().info.setdefault(_FILES_KEY, []).append((path, previous))
+
+
+def _refusal(error: OSError) -> tk.ValidationError:
+    """The upload's refusal, saying what happened to the storage and what to do."""
+    log.error("could not write to the storage: %s", os.strerror(error.errno or 0))
+    message = _MESSAGES.get(error.errno or 0, STORAGE_ERROR)
+    return tk.ValidationError({"upload": [message.text(settings.current_language())]})
+
+
+def _lock_document(resource_id: str) -> None:
+    """Hold the document's row until commit: a job does not store results meanwhile."""
+    model.Session.execute(
+        sa.select(db.BudgetDocumentRecord.resource_id)
+        .where(db.BudgetDocumentRecord.resource_id == resource_id)
+        .with_for_update()
+    )
+
+
+def _set_aside(path: str) -> str | None:
+    """A second name for the current file, kept until the transaction ends."""
+    if not os.path.exists(path):
+        return None
+    previous = f"{path}{PREVIOUS_MARK}{uuid.uuid4().hex[:12]}"
+    try:
+        os.link(path, previous)
+    except OSError as error:
+        log.warning("cannot keep the previous file aside: %s", os.strerror(error.errno))
+        return None
+    return previous
+
+
+def _remove(path: str) -> None:
+    if not os.path.lexists(path):
+        return  # (asking a read-only file system to remove nothing is an error)
+    try:
+        os.remove(path)
+    except OSError as error:
+        log.error("could not remove %s: %s", path, os.strerror(error.errno or 0))
+
+
+@sa.event.listens_for(model.Session, "after_commit")
+def _keep_written_files(session: Any) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint (CKAN 2.12's package_update): wait for the real commit
+    for _path, previous in session.info.pop(_FILES_KEY, []):
+        if previous:
+            _remove(previous)
+
+
+@sa.event.listens_for(model.Session, "after_transaction_end")
+def _undo_written_files(session: Any, transaction: Any) -> None:
+    """The transaction ended without a commit (rollback, error, closed session): put the
+    files back as the database describes them."""
+    if transaction.parent is not None:
+        return
+    for path, previous in reversed(session.info.pop(_FILES_KEY, [])):
+        try:
+            if previous:
+                os.replace(previous, path)
+            else:
+                _remove(path)
+        except OSError as error:
+            log.error("could not undo the file of %s: %s", path, os.strerror(error.errno))
