@@ -4,6 +4,7 @@
     python benchmarks/bench_pipeline.py --no-large      # fixtures only
     python benchmarks/bench_pipeline.py --profile benchmarks/output/<file>.xml
     python benchmarks/bench_pipeline.py --stages benchmarks/output/<file>.xml
+    python benchmarks/bench_pipeline.py --scale               # steps × 0.1 … 100 MB
 
 Two pipelines are timed per file, both printed:
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,11 +158,50 @@ def _totals(label: str, size: int, parse: float, pipe: float, parse_cpu: float, 
     )
 
 
-def stages(path: Path, exports: tuple[str, ...], repeat: int) -> None:
-    """Plain wall time of each step of ``pipeline.process``, best of ``repeat`` (warm caches).
+SCALE_SIZES = [0.1, 1, 4, 20, 100]
+REFERENCE_STEPS = ("bare lxml parse (reference)", "XSD alone")
+"""Steps timed for comparison only: left out of the pipeline's total."""
+SCALE_COLUMNS = (
+    ("read (hardened parse)", "read"),
+    ("anonymise", "anonymise"),
+    ("serialise (to_bytes)", "serialise"),
+    ("budget lines (model)", "lines"),
+    ("validate (all layers)", "validate"),
+    ("aggregate (default rule set)", "aggregate"),
+    ("exports", "export"),
+)
 
-    cProfile inflates per-call costs; these are the figures to trust. The XSD is timed on
-    its own and again inside "validate (all layers)".
+
+def _vm_hwm_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _reset_hwm() -> None:
+    """Reset this process's peak RSS (Linux ≥ 4.0), so each step gets its own peak."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def stage_costs(
+    path: Path, exports: tuple[str, ...], repeat: int
+) -> dict[str, tuple[float, float, float]]:
+    """Wall time, memory and CPU time of each step of the pipeline, as ``{step: (wall
+    seconds, MB, CPU seconds)}`` (times: best of ``repeat``, warm caches), plus
+    ``"start"``: the RSS before the first step (interpreter, caches and input bytes).
+
+    cProfile inflates per-call costs; these are the figures to trust. The memory of a
+    step is the process's high-water RSS at its end, in the first run: how far the
+    process has grown by then (a step that allocates less than earlier ones freed adds
+    nothing). Caches (plans de comptes, XSD) are warmed first on the 0.1 MB cut of the
+    synthetic files' sample, so that neither the time of a 100 MB file's single run nor
+    the memory figures include a first pass over the file itself; another document's plan,
+    if different, loads in the first run, which the best-of time leaves out. The XSD is
+    timed on its own and again inside "validate (all layers)"; the bare parse last, after
+    the document is freed.
     """
     import gc
     import gzip
@@ -168,7 +209,9 @@ def stages(path: Path, exports: tuple[str, ...], repeat: int) -> None:
 
     sys.path.insert(0, str(ROOT))
     from lxml import etree
+    from make_large import make
 
+    from ckanext.budget.docbudg.aggregation import aggregate, default_ruleset
     from ckanext.budget.docbudg.anonymisation import anonymise
     from ckanext.budget.docbudg.pipeline import process, run_exports
     from ckanext.budget.docbudg.reader import parse_bytes
@@ -176,34 +219,106 @@ def stages(path: Path, exports: tuple[str, ...], repeat: int) -> None:
     from ckanext.budget.docbudg.validation.report import FindingCollector
     from ckanext.budget.docbudg.validation.xsd import check_schema
 
+    process(make(0.1).read_bytes(), exports=exports)  # warm caches (plans, XSD)
     raw = path.read_bytes()
     data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    process(data, exports=exports)  # warm caches (plans, XSD)
-    best: dict[str, float] = {}
+    del raw
+    gc.collect()
+    _reset_hwm()
+    costs: dict[str, tuple[float, float, float]] = {"start": (0.0, _vm_hwm_mb(), 0.0)}
     for _ in range(repeat):
         gc.collect()
         steps = (
-            ("bare lxml parse (reference)", lambda doc: etree.fromstring(data)),
             ("read (hardened parse)", lambda doc: parse_bytes(data)),
             ("anonymise", anonymise),
             ("serialise (to_bytes)", lambda doc: doc.to_bytes()),
             ("budget lines (model)", lambda doc: doc.lines),
             ("XSD alone", lambda doc: check_schema(doc, FindingCollector())),
             ("validate (all layers)", validate),
-            (f"exports ({', '.join(exports)})", lambda doc: run_exports(doc, exports)),
+            ("aggregate (default rule set)", lambda doc: aggregate(doc, default_ruleset(doc))),
+            ("exports", lambda doc: run_exports(doc, exports)),
             ("annex counts", lambda doc: doc.annex_blocks()),
+            ("bare lxml parse (reference)", lambda doc: etree.fromstring(data)),
         )
         doc = None
         for name, step in steps:
-            start = time.perf_counter()
+            if name.startswith("bare"):
+                doc = None
+                gc.collect()
+            start, cpu = time.perf_counter(), time.process_time()
             result = step(doc)
-            elapsed = time.perf_counter() - start
-            best[name] = min(best.get(name, elapsed), elapsed)
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+            seconds, memory, best_cpu = costs.get(name, (elapsed, _vm_hwm_mb(), cpu))
+            costs[name] = (min(seconds, elapsed), memory, min(best_cpu, cpu))
             if name.startswith("read"):
                 doc = result
             del result
-    for name, seconds in best.items():
-        print(f"{name:<60} {seconds:7.3f} s")
+    return costs
+
+
+def stages(path: Path, exports: tuple[str, ...], repeat: int, as_json: bool = False) -> None:
+    """Print :func:`stage_costs` for one file (JSON for :func:`scale`)."""
+    costs = stage_costs(path, exports, repeat)
+    if as_json:
+        print(json.dumps(costs))
+        return
+    print(f"exports: {', '.join(exports)}; best of {repeat}, warm caches")
+    print(f"{'step':<40} {'seconds':>8} {'RSS MB':>8}")
+    for name, (seconds, memory, _) in costs.items():
+        print(f"{name:<40} {seconds:8.3f} {memory:8.0f}")
+    total = sum(s for name, (s, _, _) in costs.items() if name not in REFERENCE_STEPS)
+    print(f"{'pipeline total (reference steps excluded)':<40} {total:8.3f}")
+
+
+def scale(sizes: list[float], exports: str, repeat: int) -> None:
+    """How each step's time and memory grow with the file size: one fresh process per
+    size (synthetic files from ``make_large``), printed as Markdown tables."""
+    sys.path.insert(0, str(HERE))
+    from make_large import make
+
+    rows = []
+    for size in sizes:
+        path = make(size)
+        runs = repeat if path.stat().st_size < 30 * MB else 1
+        command = [sys.executable, __file__, "--stages", str(path), "--json"]
+        command += ["--exports", exports, "--repeat", str(runs)]
+        load = os.getloadavg()[0]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{path.name} failed:\n{done.stderr[-2000:]}")
+        costs = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append((path.stat().st_size / MB, runs, costs, load, os.getloadavg()[0]))
+    labels = [label for _, label in SCALE_COLUMNS]
+    print(f"\nSeconds per step (exports: {exports}; warm caches, best of the runs)\n")
+    print("| MB | runs | " + " | ".join(labels) + " | total | CPU s | MB/s | bare parse | load |")
+    print("|" + "---:|" * (len(labels) + 7))
+    for mb, runs, costs, before, after in rows:
+        cells = [f"{costs[name][0]:.3f}" for name, _ in SCALE_COLUMNS]
+        total = sum(costs[name][0] for name, _ in SCALE_COLUMNS)
+        cpu = sum(costs[name][2] for name, _ in SCALE_COLUMNS)
+        print(
+            f"| {mb:.1f} | {runs} | " + " | ".join(cells) + f" | {total:.3f} | {cpu:.3f} | "
+            f"{mb / total:.1f} | {costs[REFERENCE_STEPS[0]][0]:.3f} | {before:.1f}–{after:.1f} |"
+        )
+    print(
+        "\nHigh-water RSS of the process at the end of each step, MB (first run; start: "
+        "interpreter, warm caches and the input bytes)\n"
+    )
+    print("| MB | start | " + " | ".join(labels) + " | growth |")
+    print("|" + "---:|" * (len(labels) + 3))
+    for mb, _, costs, _, _ in rows:
+        marks = [costs[name][1] for name, _ in SCALE_COLUMNS]
+        start = costs["start"][1]
+        print(
+            f"| {mb:.1f} | {start:.0f} | "
+            + " | ".join(f"{m:.0f}" for m in marks)
+            + f" | {max(marks) - start:.0f} |"
+        )
+    first, last = rows[0], rows[-1]
+    growth = sum(last[2][n][0] for n, _ in SCALE_COLUMNS) / sum(
+        first[2][n][0] for n, _ in SCALE_COLUMNS
+    )
+    print(f"\n{last[0] / first[0]:.0f}× the size costs {growth:.0f}× the time (wall).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,12 +334,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", type=Path, help="cProfile the pipeline on this file")
     parser.add_argument("--stages", type=Path, help="time each step of the pipeline on this file")
+    parser.add_argument("--json", action="store_true", help="--stages output as JSON")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        nargs="*",
+        metavar="MB",
+        help=f"time and memory of each step by file size (default {SCALE_SIZES})",
+    )
     args = parser.parse_args(argv)
     if args.profile:
         profile(args.profile, tuple(e for e in args.exports.split(",") if e))
         return 0
     if args.stages:
-        stages(args.stages, tuple(e for e in args.exports.split(",") if e), args.repeat)
+        stages(args.stages, tuple(e for e in args.exports.split(",") if e), args.repeat, args.json)
+        return 0
+    if args.scale is not None:
+        scale(args.scale or SCALE_SIZES, args.exports, min(args.repeat, 3))
         return 0
     paths = args.files or fixtures()
     if not args.files and not args.no_large:

@@ -277,6 +277,7 @@ def sync_package(pkg_dict: dict[str, Any]) -> None:
     package_id = pkg_dict.get("id")
     if not package_id:
         return
+    seen: set[str] = set()
     for resource in pkg_dict.get("resources") or []:
         resource_id = resource.get("id")
         if not resource_id:
@@ -285,9 +286,12 @@ def sync_package(pkg_dict: dict[str, Any]) -> None:
         if sha == "" or (resource.get("url_type") != "upload" and db.get_document(resource_id)):
             db.delete_for_resources([resource_id])
             continue
-        prepared = pending.pop(sha) if sha else None
+        # Peeked, not popped: another resource of the dataset may hold the same content
+        # already, and must not take the new resource's document from it.
+        prepared = pending.peek(sha) if sha else None
         if prepared is None:
             continue
+        seen.add(sha)
         record = db.get_document(resource_id)
         if (
             record is not None
@@ -301,6 +305,8 @@ def sync_package(pkg_dict: dict[str, Any]) -> None:
         ):
             continue  # the same content again: nothing to redo
         store_prepared(package_id, resource_id, prepared)
+    for sha in seen:  # used by every resource that needed it: free the memory
+        pending.pop(sha)
 
 
 def stored_bytes(resource_id: str) -> bytes:

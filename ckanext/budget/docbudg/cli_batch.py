@@ -2,9 +2,12 @@
 
 One bad file never stops the batch: each file ends as ``valid``, ``warnings``, ``errors``
 (validation errors; outputs still written) or ``failed`` (unreadable or crashed; nothing
-written but its summary row). ``summary.csv`` and ``summary.json`` list every file; the
-exit code is 1 when any file is ``errors`` or ``failed``. Summaries carry codes, counts
-and bilingual messages of our own, never document content.
+written but its summary row). That holds when a worker process dies (killed by the
+system for memory): the files it may have been handling are retried alone, and only the
+one that kills its worker again is reported ``failed``. ``summary.csv`` and
+``summary.json`` list every file; the exit code is 1 when any file is ``errors`` or
+``failed``. Summaries carry codes, counts and bilingual messages of our own, never
+document content.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import io
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,11 @@ SUMMARY_FIELDS = (
     "seconds",
 )
 FAILED = "failed"
+WORKER_DIED = "worker_died"
+IN_FLIGHT_PER_JOB = 2
+"""Files handed to the pool at a time, per worker: enough to keep workers busy, few
+enough that a dead worker leaves few files to retry."""
+Record = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,54 @@ def process_file(path: Path, rel: str, options: BatchOptions) -> dict[str, Any]:
     }
 
 
+def _in_pool(
+    queue: deque[Path], rels: dict[Path, str], options: BatchOptions, jobs: int, record: Record
+) -> list[Path]:
+    """Process the files of ``queue`` in a pool of ``jobs`` workers, recording each row.
+
+    Returns ``[]`` once the queue is empty, or, when a worker died (which breaks the whole
+    pool), the files that were in flight: one of them may have caused it. The files not
+    yet handed out stay in ``queue``."""
+    in_flight: dict[Future[dict[str, Any]], Path] = {}
+    broken: list[Path] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        while (queue or in_flight) and not broken:
+            while queue and len(in_flight) < IN_FLIGHT_PER_JOB * jobs:
+                path = queue.popleft()
+                try:
+                    future = pool.submit(process_file, path, rels[path], options)
+                except BrokenProcessPool:
+                    queue.appendleft(path)
+                    broken.extend(in_flight.values())
+                    return broken
+                in_flight[future] = path
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                path = in_flight.pop(future)
+                try:
+                    record(future.result())
+                except BrokenProcessPool:
+                    broken.append(path)
+                except Exception as exc:  # the row could not come back: report, go on
+                    message = T.ERR_INTERNAL.with_params(kind=type(exc).__name__).text(options.lang)
+                    record(_failure(rels[path], "internal_error", message, time.perf_counter()))
+        if broken:
+            broken.extend(in_flight.values())
+    return broken
+
+
+def _run_parallel(
+    files: list[Path], rels: dict[Path, str], options: BatchOptions, jobs: int, record: Record
+) -> None:
+    queue = deque(files)
+    while queue:
+        for path in _in_pool(queue, rels, options, jobs, record):
+            # Alone in a fresh worker: only the file that kills it again is reported.
+            if _in_pool(deque([path]), rels, options, 1, record):
+                message = T.ERR_WORKER_DIED.text(options.lang)
+                record(_failure(rels[path], WORKER_DIED, message, time.perf_counter()))
+
+
 def _json(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -171,18 +230,7 @@ def run_batch(
         for path in files:
             record(process_file(path, rels[path], options))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(process_file, p, rels[p], options): p for p in files}
-            for future in as_completed(futures):
-                try:
-                    record(future.result())
-                except Exception as exc:  # a worker killed (memory…): report, go on
-                    message = T.ERR_INTERNAL.with_params(kind=type(exc).__name__).text()
-                    record(
-                        _failure(
-                            rels[futures[future]], "internal_error", message, time.perf_counter()
-                        )
-                    )
+        _run_parallel(files, rels, options, jobs, record)
     if progress:
         sys.stderr.write("\n")
     rows.sort(key=lambda row: row["file"])
