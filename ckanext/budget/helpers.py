@@ -27,6 +27,7 @@ __all__ = [
     "budget_document",
     "budget_embed_code",
     "budget_export_label",
+    "budget_export_names",
     "budget_indicators",
     "budget_layer_label",
     "budget_money",
@@ -148,6 +149,11 @@ def budget_export_label(name: str) -> str:
 def budget_document(resource_id: str) -> presenters.DocumentView | None:
     """What the resource page shows of a budget document (None for other resources)."""
     return presenters.document_view(resource_id)
+
+
+def budget_export_names(resource_id: str) -> list[str]:
+    """The derived files of a document, for links: no key figures computed."""
+    return presenters.export_names(resource_id)
 
 
 def budget_embed_code(src: str, title: str, height: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+import flask
 from ckan.lib.plugins import DefaultTranslation
 
 from . import db, document_fields, outages, processing, search, storage, upload, views
@@ -79,6 +80,14 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def after_dataset_delete(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         db.delete_for_package(pkg_dict["id"])
+
+    def read(self, entity: Any) -> None:
+        # package_show then shows each resource: one query loads their documents into
+        # the session, so ``before_resource_show`` finds them without one query each.
+        # The session's identity map holds objects weakly: the request keeps them.
+        if flask.has_request_context():
+            kept = flask.g.setdefault("budget_documents", {})
+            kept[entity.id] = db.documents_for_package(entity.id)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.add_to_index(pkg_dict)

@@ -21,7 +21,7 @@ PREFIX = "/dataset/<id>/resource/<resource_id>/budget/explorer"
 
 
 def _load(id: str, resource_id: str) -> tuple[access.Target, data.Explorer]:
-    target = access.load(id, resource_id, "budget_document_show")
+    target = access.load(id, resource_id, "budget_document_show", light=True)
     access.require_document(target)
     args = tk.request.args
     found = data.explorer(resource_id, args.get("tree"), args.get("node"))

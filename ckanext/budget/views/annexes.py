@@ -91,13 +91,15 @@ def _count_label(name: str) -> str | None:
     return labels.get(name)
 
 
-def _load(id: str, resource_id: str, name: str) -> tuple[access.Target, Selected | None]:
+def _load(
+    id: str, resource_id: str, name: str, *, light: bool = True
+) -> tuple[access.Target, Selected | None]:
     """The dataset, resource and selected rows; None instead of rows for a document
     processed before the tables existed (no indicators either) that has this annex."""
     spec = tables.SPECS.get(name)
     if spec is None:
         tk.abort(404, tk._("This annex does not exist."))
-    target = access.load(id, resource_id, "budget_document_show")
+    target = access.load(id, resource_id, "budget_document_show", light=light)
     record = access.require_document(target)
     export = db.get_export(resource_id, tables.export_name(name))
     if export is None:
@@ -212,8 +214,8 @@ def _page(name: str, selected: Selected | None, page_number: int) -> AnnexPage:
     return page
 
 
-def _render(id: str, resource_id: str, name: str, template: str) -> str:
-    target, selected = _load(id, resource_id, name)
+def _render(id: str, resource_id: str, name: str, template: str, *, light: bool) -> str:
+    target, selected = _load(id, resource_id, name, light=light)
     try:
         page_number = int(tk.request.args.get("page", 1))
     except ValueError:
@@ -232,12 +234,12 @@ def _render(id: str, resource_id: str, name: str, template: str) -> str:
 
 def page(id: str, resource_id: str, name: str) -> str:
     """The table in the portal's page, with totals and downloads."""
-    return _render(id, resource_id, name, "budget/annexes/page.html")
+    return _render(id, resource_id, name, "budget/annexes/page.html", light=False)
 
 
 def embed(id: str, resource_id: str, name: str) -> str:
     """The table alone, to put in an iframe on another site."""
-    return _render(id, resource_id, name, "budget/annexes/embed.html")
+    return _render(id, resource_id, name, "budget/annexes/embed.html", light=True)
 
 
 def _selected_or_404(id: str, resource_id: str, name: str) -> tuple[access.Target, Selected]:

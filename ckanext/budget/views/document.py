@@ -44,7 +44,7 @@ def report(id: str, resource_id: str) -> str:
 
 def report_json(id: str, resource_id: str) -> Response:
     """The stored report as it is (both languages): for programs and archiving."""
-    target = access.load(id, resource_id, "budget_validation_show")
+    target = access.load(id, resource_id, "budget_validation_show", light=True)
     record = access.require_document(target)
     if record.validation_report is None:
         tk.abort(404, tk._("This document has no validation report yet."))
@@ -55,7 +55,7 @@ def report_json(id: str, resource_id: str) -> Response:
 
 def derived_file(id: str, resource_id: str, name: str) -> Response:
     """A derived file (``scdl-budget.csv``…), named after the resource."""
-    target = access.load(id, resource_id, "budget_document_show")
+    target = access.load(id, resource_id, "budget_document_show", light=True)
     access.require_document(target)
     export = db.get_export(resource_id, name)
     if export is None:
