@@ -46,7 +46,7 @@ SAMPLES = ROOT / "tests" / "fixtures" / "samples"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from portal import Portal, PortalSettings  # noqa: E402
+from portal import Portal, add_portal_arguments, portal_settings  # noqa: E402
 
 from ckanext.budget.demo.loader import Transport, http_transport, load  # noqa: E402
 
@@ -165,23 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="unrecorded seconds first")
     parser.add_argument("--max-requests", type=int, default=20000, help="cap per run")
     parser.add_argument("--only", nargs="*", default=[], help="scenarios whose name has a word")
-    parser.add_argument("--name", default="bench", help="folder under var/bench/")
-    parser.add_argument("--db", default="ckan_bench")
-    parser.add_argument("--fresh", action="store_true", help="drop the database first")
-    parser.add_argument("--redis-db", type=int, default=9)
-    parser.add_argument("--port", type=int, default=5100)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    add_portal_arguments(parser)
     args = parser.parse_args(argv)
-    settings = PortalSettings(
-        name=args.name,
-        db=args.db,
-        redis_db=args.redis_db,
-        port=args.port,
-        workers=args.workers,
-        threads=args.threads,
-        fresh=args.fresh,
-    )
+    settings = portal_settings(args)
     print(f"Setting up the portal ({settings.url}, database {settings.db})…", flush=True)
     with Portal(settings) as portal:
         api = http_transport(settings.url, portal.token)

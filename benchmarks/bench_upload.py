@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from make_large import make  # noqa: E402
-from portal import Portal, PortalSettings  # noqa: E402
+from portal import Portal, add_portal_arguments, portal_settings  # noqa: E402
 
 from ckanext.budget.demo.loader import ApiError, Transport, http_transport  # noqa: E402
 
@@ -92,13 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=float, nargs="+", default=[4, 20], metavar="MB")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
-    parser.add_argument("--name", default="bench", help="folder under var/bench/")
-    parser.add_argument("--db", default="ckan_bench")
-    parser.add_argument("--fresh", action="store_true", help="drop the database first")
-    parser.add_argument("--redis-db", type=int, default=9)
-    parser.add_argument("--port", type=int, default=5100)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    add_portal_arguments(parser)
     args = parser.parse_args(argv)
     files = {size: make(size) for size in args.sizes}
     print(
@@ -107,13 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---|---:|---|")
     for mode in args.modes:
-        settings = PortalSettings(
-            name=args.name,
-            db=args.db,
-            redis_db=args.redis_db,
-            port=args.port,
-            workers=args.workers,
-            threads=args.threads,
+        settings = portal_settings(
+            args,
             options={"ckanext.budget.async_threshold_mb": MODES[mode]},
             fresh=args.fresh and mode == args.modes[0],
         )

@@ -10,6 +10,7 @@ leaving the ``with`` block, on Ctrl-C and on SIGTERM alike.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import shutil
@@ -50,6 +51,31 @@ class PortalSettings:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark that starts a portal takes (see ``PortalSettings``)."""
+    parser.add_argument("--name", default="bench", help="folder under var/bench/")
+    parser.add_argument("--db", default="ckan_bench")
+    parser.add_argument("--fresh", action="store_true", help="drop the database first")
+    parser.add_argument("--redis-db", type=int, default=9)
+    parser.add_argument("--port", type=int, default=5100)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+
+
+def portal_settings(args: argparse.Namespace, **overrides: Any) -> PortalSettings:
+    """``PortalSettings`` from the options of :func:`add_portal_arguments`."""
+    values: dict[str, Any] = {
+        "name": args.name,
+        "db": args.db,
+        "redis_db": args.redis_db,
+        "port": args.port,
+        "workers": args.workers,
+        "threads": args.threads,
+        "fresh": args.fresh,
+    }
+    return PortalSettings(**{**values, **overrides})
 
 
 def _run(command: list[str], env: dict[str, str], log: IO[str], secret: bool = False) -> str:
