@@ -8,7 +8,8 @@ standard library) that requests the paths in turn, starting at its own offset, u
 duration has passed or the clients together sent ``--max-requests``. A request counts as
 an error unless it answers 200 with its whole body (other statuses, timeouts and dropped
 connections are counted by kind). Latency is from sending the request to the last byte of
-the body. Prints one JSON object: requests/s, p50/p95/p99/max latency, errors.
+the body. Prints one JSON object: requests/s, p50/p95/p99/max latency, errors, and the
+share of answers the portal served from its page cache (``X-Budget-Cache: hit``).
 Run it as its own process (``bench_load.py`` does), so that the clients do not share an
 interpreter with whatever started the server.
 """
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 TIMEOUT_SECONDS = 60
+CACHE_HEADER = "X-Budget-Cache"
+"""``hit`` on the answers the portal served from its page cache (``page_cache``)."""
 
 
 @dataclass
@@ -34,6 +37,7 @@ class ClientLog:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
+    cache_hits: int = 0
 
 
 def _client(
@@ -58,6 +62,7 @@ def _client(
             response = connection.getresponse()
             body = response.read()
             kind = "" if response.status == 200 else f"HTTP {response.status}"
+            log.cache_hits += response.getheader(CACHE_HEADER) == "hit"
             if response.will_close:
                 connection.close()
         except (OSError, http.client.HTTPException) as exc:
@@ -116,6 +121,7 @@ def run(url: str, paths: list[str], clients: int, duration: float, limit: int) -
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "kb_per_request": sum(log.bytes for log in logs) / 1024 / max(len(latencies), 1),
+        "cache_hit_share": sum(log.cache_hits for log in logs) / max(len(latencies), 1),
     }
 
 

@@ -21,7 +21,7 @@ import ckan.plugins.toolkit as tk
 import flask
 from ckan.lib.plugins import DefaultTranslation
 
-from . import db, document_fields, outages, processing, search, storage, upload, views
+from . import db, document_fields, outages, page_cache, processing, search, storage, upload, views
 from .rulesets import service as rulesets
 
 
@@ -54,6 +54,7 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def make_middleware(self, app: Any, config: Any) -> Any:
         outages.register(app)
+        page_cache.wrap(app)
         return app
 
     # IUploader

@@ -341,17 +341,24 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
         if inputs_now == (applied_key, content_sha256) or attempt == COMPUTE_ATTEMPTS:
             break
         model.Session.rollback()  # releases the lock; compute again with the new inputs
+    outcome = {
+        "ruleset_id": applied.record.id if applied.record else None,
+        "ruleset_version": applied.version,
+        "ruleset_name": applied.name,
+        "content_sha256": content_sha256,
+        "ok": result.ok,
+        "result": result_to_dict(result, with_lines=False),
+    }
     aggregation = stored(document.resource_id)
     if aggregation is None:
         aggregation = AggregationRecord(resource_id=document.resource_id)
         model.Session.add(aggregation)
-    aggregation.ruleset_id = applied.record.id if applied.record else None
-    aggregation.ruleset_version = applied.version
-    aggregation.ruleset_name = applied.name
-    aggregation.content_sha256 = content_sha256
-    aggregation.ok = result.ok
-    aggregation.result = result_to_dict(result, with_lines=False)
-    aggregation.computed = now()
+    # The same outcome is not written again: a read (budget_aggregate in CSV) would
+    # otherwise be a write, and every write makes the page cache of the portal stale.
+    if any(getattr(aggregation, name) != value for name, value in outcome.items()):
+        for name, value in outcome.items():
+            setattr(aggregation, name, value)
+        aggregation.computed = now()
     model.Session.commit()
     return result, aggregation
 

@@ -1,0 +1,249 @@
+"""The cache of anonymous pages in a real portal: what anonymous visitors get a second time
+comes from memory, and never once something changed in the database — a title, a dataset
+made private, a write from a raw connection —; signed-in visitors, API tokens, other
+pages, errors and forms carrying a CSRF token are never served from it; without Redis
+the pages are rendered as before."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import flask
+import pytest
+import sqlalchemy as sa
+from ckan import model
+from ckan.tests import factories, helpers
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from ckanext.budget import page_cache
+
+from .budget_pages import budget_dataset
+
+pytestmark = pytest.mark.usefixtures("clean_db")
+
+HOST = "test.ckan.net"
+"""The host of CKAN's test client: its cookies are sent to it."""
+CRACH_CA = ("crach/Crach_principal_CA_2021.xml",)
+
+
+@pytest.fixture
+def crach() -> dict[str, Any]:
+    """Its aggregation stored already: a first view does not compute (and write) it."""
+    dataset = budget_dataset("crach-budget-principal", CRACH_CA, title="Crach principal")
+    for resource in helpers.call_action("package_show", id=dataset["id"])["resources"]:
+        helpers.call_action("budget_aggregate", id=resource["id"])
+    return dataset
+
+
+@pytest.fixture(autouse=True)
+def redis_reachable() -> None:
+    """Each test starts with Redis reachable and no bump waiting."""
+    page_cache._redis_down_until = 0.0
+    page_cache._pending_bump = False
+
+
+def budget_page(dataset: dict[str, Any]) -> str:
+    return f"/budget/{dataset['name']}/explorer"
+
+
+def embed(dataset: dict[str, Any]) -> str:
+    resource = helpers.call_action("package_show", id=dataset["id"])["resources"][0]
+    return f"/dataset/{dataset['name']}/resource/{resource['id']}/budget/explorer/embed"
+
+
+def cache_state(response: Any) -> str | None:
+    return response.headers.get(page_cache.HEADER)
+
+
+def test_second_anonymous_visit_is_served_from_memory(app, crach) -> None:
+    first = app.get(budget_page(crach))
+    second = app.get(budget_page(crach))
+    assert first.status_code == second.status_code == 200
+    assert (cache_state(first), cache_state(second)) == ("miss", "hit")
+    assert "Crach principal" in second.get_data(as_text=True)
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert int(second.headers["Content-Length"]) == len(second.get_data())
+
+
+def test_each_visitor_gets_a_csrf_token_of_their_own_that_works(app, crach) -> None:
+    """CKAN's language selector posts a form with a token bound to the visitor's session:
+    visitors served from memory get a token and a session of their own."""
+    visitors = []
+    for visitor in range(3):
+        client = app.test_client()  # a browser of its own: no cookie yet
+        page = client.get(budget_page(crach))
+        assert cache_state(page) == ("miss" if visitor == 0 else "hit")
+        html = page.get_data(as_text=True)
+        token = re.search(r'<meta name="_csrf_token" content="([^"]+)"', html).group(1)
+        assert html.count(token) == 2  # the meta tag and the language selector's form
+        (cookie,) = page.headers.getlist("Set-Cookie")
+        visitors.append((token, cookie.split(";", 1)[0]))
+        switched = client.post(
+            "/util/redirect",
+            data={"_csrf_token": token, "url": "/en" + budget_page(crach)},
+            follow_redirects=False,
+        )
+        assert switched.status_code == 302
+        assert switched.headers["Location"].endswith("/en" + budget_page(crach))
+    assert len({token for token, _ in visitors}) == 3
+    for i, (_, cookie) in enumerate(visitors):
+        for j, (token, _) in enumerate(visitors):
+            with app.flask_app.test_request_context(headers={"Cookie": cookie}):
+                if i == j:
+                    validate_csrf(token)
+                else:
+                    with pytest.raises(ValidationError):
+                        validate_csrf(token)
+
+
+def test_each_language_and_query_is_its_own_entry(app, crach) -> None:
+    app.get(budget_page(crach))
+    french = app.get("/fr" + budget_page(crach))
+    assert cache_state(french) == "miss"
+    assert 'lang="fr"' in french.get_data(as_text=True)
+    assert cache_state(app.get("/fr" + budget_page(crach))) == "hit"
+    voted = app.get(budget_page(crach) + "?stage=voted")
+    assert cache_state(voted) == "miss"
+    assert cache_state(app.get(budget_page(crach) + "?stage=voted")) == "hit"
+
+
+def test_a_changed_title_is_shown_at_once(app, crach, sysadmin) -> None:
+    app.get(budget_page(crach))
+    assert cache_state(app.get(budget_page(crach))) == "hit"
+    helpers.call_action(
+        "package_patch", {"user": sysadmin["name"]}, id=crach["id"], title="Crach — comptes"
+    )
+    after = app.get(budget_page(crach))
+    assert cache_state(after) == "miss"
+    assert "Crach — comptes" in after.get_data(as_text=True)
+
+
+def test_a_dataset_made_private_is_no_longer_shown(app, crach, sysadmin) -> None:
+    page, document = budget_page(crach), embed(crach)
+    for url in (page, document, page, document):
+        assert app.get(url).status_code == 200
+    helpers.call_action("package_patch", {"user": sysadmin["name"]}, id=crach["id"], private=True)
+    for url in (page, document):
+        hidden = app.get(url, expect_errors=True)
+        assert hidden.status_code in (403, 404), url
+        assert "Crach principal" not in hidden.get_data(as_text=True)
+        assert cache_state(hidden) is None
+
+
+def test_a_write_through_a_raw_connection_makes_pages_stale(app, crach) -> None:
+    app.get(budget_page(crach))
+    generation = page_cache.current_generation()
+    with model.Session.get_bind().begin() as connection:
+        connection.execute(
+            sa.text("UPDATE package SET notes = 'raw' WHERE id = :id"), {"id": crach["id"]}
+        )
+    assert page_cache.current_generation() != generation
+    assert cache_state(app.get(budget_page(crach))) == "miss"
+
+
+def test_a_rolled_back_write_keeps_the_cache(app, crach) -> None:
+    app.get(budget_page(crach))
+    generation = page_cache.current_generation()
+    with model.Session.get_bind().connect() as connection:
+        transaction = connection.begin()
+        connection.execute(
+            sa.text("UPDATE package SET title = 'jamais' WHERE id = :id"), {"id": crach["id"]}
+        )
+        transaction.rollback()
+    assert page_cache.current_generation() == generation
+    assert cache_state(app.get(budget_page(crach))) == "hit"
+
+
+def test_signed_in_visitors_and_api_tokens_are_never_served_from_it(app, crach, sysadmin) -> None:
+    app.get(budget_page(crach))
+    token = {"Authorization": sysadmin["token"]}
+    assert cache_state(app.get(budget_page(crach), headers=token)) is None
+    user = factories.User(password="Correct-horse-123")
+    browser = app.test_client()
+    form = browser.get("/user/login").get_data(as_text=True)
+    signed_in = browser.post(
+        "/user/login",
+        data={
+            "login": user["name"],
+            "password": "Correct-horse-123",
+            "_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', form).group(1),
+        },
+    )
+    assert signed_in.status_code == 200
+    page = browser.get(budget_page(crach))
+    assert cache_state(page) is None
+    assert "/user/_logout" in page.get_data(as_text=True)  # the header of a signed-in user
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", "anything", domain=HOST)
+    assert cache_state(remembered.get(budget_page(crach))) is None
+
+
+def test_anonymous_visitors_coming_back_with_their_session_are_served_from_it(app, crach) -> None:
+    """Once given a CSRF token, a browser sends its session cookie with every request."""
+    app.get(budget_page(crach))
+    visitor = app.test_client()
+    visitor.set_cookie("_pk_id", "analytics", domain=HOST)
+    tokens = []
+    for _ in range(2):
+        page = visitor.get(budget_page(crach))
+        assert cache_state(page) == "hit"
+        html = page.get_data(as_text=True)
+        tokens.append(re.search(r'<meta name="_csrf_token" content="([^"]+)"', html).group(1))
+    cookie = visitor.get_cookie("ckan", domain=HOST)
+    assert cookie is not None
+    with app.flask_app.test_request_context(headers={"Cookie": f"ckan={cookie.value}"}):
+        for token in tokens:
+            validate_csrf(token)
+    # A message waiting in the session (set by a page before a redirect) is shown.
+    with app.flask_app.test_request_context(headers={"Cookie": f"ckan={cookie.value}"}):
+        flask.flash("Message pour ce visiteur", "alert-info")
+        saved = app.flask_app.response_class()
+        app.flask_app.session_interface.save_session(app.flask_app, flask.session, saved)
+    with_message = saved.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    visitor.set_cookie("ckan", with_message, domain=HOST)
+    shown = visitor.get(budget_page(crach))
+    assert cache_state(shown) is None
+    assert "Message pour ce visiteur" in shown.get_data(as_text=True)
+
+
+def test_api_reads_are_cached_and_errors_are_not(app, crach) -> None:
+    resource = helpers.call_action("package_show", id=crach["id"])["resources"][0]
+    url = f"/api/3/action/budget_aggregate?id={resource['id']}"
+    first, second = app.get(url), app.get(url)
+    assert (cache_state(first), cache_state(second)) == ("miss", "hit")
+    assert second.json == first.json and second.json["success"]
+    missing = "/api/3/action/budget_aggregate?id=nope"
+    for _ in range(2):
+        answer = app.get(missing, expect_errors=True)
+        assert answer.status_code == 404 and cache_state(answer) is None
+
+
+def test_other_portal_pages_are_left_alone(app, crach) -> None:
+    for url in ("/dataset/", f"/dataset/{crach['name']}", "/api/3/action/status_show"):
+        app.get(url)
+        assert cache_state(app.get(url)) is None, url
+
+
+def test_without_redis_pages_are_rendered(app, crach, monkeypatch) -> None:
+    app.get(budget_page(crach))
+    assert cache_state(app.get(budget_page(crach))) == "hit"
+    monkeypatch.setattr(page_cache, "_redis_client", page_cache.redis.Redis(port=1))
+    rendered = app.get(budget_page(crach))
+    assert rendered.status_code == 200 and cache_state(rendered) is None
+    assert "Crach principal" in rendered.get_data(as_text=True)
+    # A write while Redis is away is announced once it is back.
+    helpers.call_action("package_patch", id=crach["id"], title="Crach sans Redis")
+    assert page_cache._pending_bump
+    monkeypatch.undo()
+    page_cache._redis_down_until = 0.0
+    back = app.get(budget_page(crach))
+    assert cache_state(back) == "miss" and "Crach sans Redis" in back.get_data(as_text=True)
+    assert not page_cache._pending_bump
+
+
+@pytest.mark.ckan_config("ckanext.budget.page_cache.seconds", "0")
+def test_turned_off(app, crach) -> None:
+    app.get(budget_page(crach))
+    assert cache_state(app.get(budget_page(crach))) is None
