@@ -21,11 +21,12 @@ given them; a page holding a token field of another value is not kept.
 
 When it is stale: every write committed to the database by any process that loads the
 plugin (web, ``ckan jobs worker``, command line) sets a new random *generation* in Redis
-once its connection goes back to the pool (after the commit). An entry is served only
-while the generation read when its request began is still current and it is younger than
-``ckanext.budget.page_cache.seconds``. Without Redis nothing is served from here, and the
-process forgets what it kept. A change that does not go through the database (a template
-or a config file) takes a restart, which empties the cache.
+as it commits, and again once its connection goes back to the pool (the commit landed).
+An entry is served only while the generation read when its request began is still
+current and it is younger than ``ckanext.budget.page_cache.seconds``. Without Redis
+nothing is served from here, and the process forgets what it kept. A change that does not
+go through the database (a template or a config file) takes a restart, which empties the
+cache.
 
 Answers from here carry ``X-Budget-Cache: hit``, answers stored ``X-Budget-Cache: miss``.
 """
@@ -72,6 +73,11 @@ WRITE_STATEMENT = re.compile(
     r"|COMMENT|REFRESH)\b",
     re.IGNORECASE,
 )
+UNSEEN_WRITES = re.compile(
+    r'^\s*(?:INSERT INTO tracking_raw\b|UPDATE "user" SET last_active=%\(last_active\)s WHERE)'
+)
+"""Writes no cached page shows: a page view logged by CKAN's tracking, a signed-in user's
+last activity. Counting them would empty the cache on every view or visit."""
 
 ANONYMOUS_SESSION_KEYS = frozenset({"_csrf_token", "_fresh", "_permanent"})
 """What the session of a visitor who never signed in holds (CSRF token, Flask-Login's and
@@ -147,13 +153,17 @@ def bump() -> None:
 
 @sa.event.listens_for(sa.engine.Engine, "after_cursor_execute")
 def _note_write(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-    if WRITE_STATEMENT.match(statement):
+    if WRITE_STATEMENT.match(statement) and not UNSEEN_WRITES.match(statement):
         conn.info["budget_page_cache_writes"] = True
 
 
 @sa.event.listens_for(sa.engine.Engine, "commit")
 def _note_commit(conn: Any) -> None:
+    """Pages rendered before this commit go stale now, those rendered while it lands
+    when the connection goes back to the pool (which a leaked connection only does when
+    collected)."""
     if conn.info.pop("budget_page_cache_writes", False):
+        bump()
         conn.info["budget_page_cache_committed"] = True
 
 

@@ -222,3 +222,44 @@ def test_each_language_is_its_own_entry() -> None:
     cache = cache_for(app)
     get(cache, CKAN_LANG="fr"), get(cache, CKAN_LANG="en"), get(cache, CKAN_LANG="en")
     assert app.calls == 2
+
+
+class Connection:
+    def __init__(self) -> None:
+        self.info: dict[str, bool] = {}
+
+
+@pytest.mark.parametrize(
+    ("statement", "counted"),
+    [
+        ("INSERT INTO budget_document (resource_id) VALUES (%(resource_id)s)", True),
+        ("UPDATE package SET title=%(title)s WHERE package.id = %(package_id)s", True),
+        ("  delete from budget_line where resource_id = 'r'", True),
+        ("WITH moved AS (DELETE FROM a RETURNING *) INSERT INTO b SELECT * FROM moved", True),
+        ('UPDATE "user" SET last_active=%(last_active)s, fullname=%(fullname)s WHERE', True),
+        ("SELECT package.id FROM package WHERE package.name = %(name)s", False),
+        ("SELECT pg_advisory_xact_lock(hashtext('budget_aggregation'), hashtext(%(id)s))", False),
+        ("INSERT INTO tracking_raw (user_key, url, tracking_type) VALUES (%s, %s, %s)", False),
+        ('UPDATE "user" SET last_active=%(last_active)s WHERE "user".id = %(user_id)s', False),
+    ],
+)
+def test_which_statements_make_pages_stale(
+    statement: str, counted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bumps: list[bool] = []
+    monkeypatch.setattr(page_cache, "bump", lambda: bumps.append(True))
+    connection = Connection()
+    page_cache._note_write(connection, None, statement)
+    page_cache._note_commit(connection)
+    assert bool(bumps) is counted  # as it commits
+    page_cache._bump_after_commit(None, connection)
+    assert len(bumps) == (2 if counted else 0)  # and once the connection is back
+
+
+def test_a_rolled_back_write_is_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(page_cache, "bump", lambda: pytest.fail("bumped"))
+    connection = Connection()
+    page_cache._note_write(connection, None, "UPDATE package SET title='x'")
+    page_cache._forget_writes(connection)
+    page_cache._note_commit(connection)
+    page_cache._bump_after_commit(None, connection)
