@@ -357,12 +357,14 @@ class PageCache:
             if close is not None:
                 close()
         token = self._csrf_token(data)
+        headers = list(answer["headers"])
         if token is not None:
-            kept = [h for h in answer["headers"] if h[0].lower() not in DROPPED_HEADERS]
+            kept = [h for h in headers if h[0].lower() not in DROPPED_HEADERS]
             entry = Entry(generation, time.monotonic(), answer["status"], kept, data, token)
             self.store.put(key, entry)
+            headers.append((HEADER, "miss"))
         # This visitor gets the answer as rendered: its token is theirs, with its cookie.
-        start_response(answer["status"], [*answer["headers"], (HEADER, "miss")])
+        start_response(answer["status"], headers)
         return [data]
 
     def _csrf_token(self, data: bytes) -> bytes | None:

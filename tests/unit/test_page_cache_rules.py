@@ -164,7 +164,9 @@ def test_a_page_whose_token_field_cannot_be_replaced_is_not_kept() -> None:
     page = b'<meta name="_csrf_token" content="A" /><input name="_csrf_token" value="B">'
     app = Application(body=page)
     cache = cache_for(app)
-    get(cache), get(cache)
+    _, headers, body = get(cache)
+    assert body == page and page_cache.HEADER not in headers
+    get(cache)
     assert app.calls == 2
 
 
