@@ -1,8 +1,8 @@
 """The pages anonymous visitors get, kept in each web process until the database changes.
 
 Why: a budget's pages are read by many and changed rarely. Rendering one costs CKAN 10 to
-40 ms of CPU (identifying the visitor, auth checks, templates), so a 2-core server tops out
-near 120 pages a second; an answer from here costs well under a millisecond.
+80 ms of CPU (identifying the visitor, auth checks, templates), so a 2-core server tops out
+near 50–120 pages a second; an answer from here costs 1 to 2 ms (``bench_load.py``).
 
 What is kept: answers 200 to ``GET`` requests under the extension's addresses
 (:data:`CACHED_PATHS`: the budget dataset type's pages, the explorer, its embeds and data
@@ -10,9 +10,9 @@ files, the annexes, the derived files, the ``budget_*`` read actions of the API)
 no sign of a signed-in visitor — no remember-me cookie, no API token header, no
 ``REMOTE_USER``, no session cookie but one of a session that only holds a CSRF token —,
 whose body is at most a tenth of the cache, that set no cookie but CKAN's session cookie
-and no ``Cache-Control: no-store``. Such an answer is by
-construction the one every anonymous visitor gets: a private dataset's pages are never
-200 for them, so they are never kept.
+and no ``Cache-Control: no-store``. Such an answer is by construction the one every
+anonymous visitor gets: a private dataset's pages are never 200 for them, so they are
+never kept.
 
 One part of a page is each visitor's own: the CSRF token of CKAN's language selector (a
 form that posts) and of its ``<meta>`` tag. Each visitor served from here gets a token of
@@ -249,8 +249,9 @@ class PageCache:
         self.remember_cookie = tk.config.get("REMEMBER_COOKIE_NAME") or "remember_token"
         self.token_headers = {
             "HTTP_" + name.upper().replace("-", "_")
-            for name in (tk.config.get("apitoken_header_name") or "Authorization", "X-CKAN-API-Key")
-        } | {"HTTP_AUTHORIZATION"}
+            for name in (tk.config.get("apitoken_header_name"), "Authorization", "X-CKAN-API-Key")
+            if name
+        }
         field = (tk.config.get("WTF_CSRF_FIELD_NAME") or "_csrf_token").encode()
         self.csrf_field = b'name="' + field + b'"'
         self.csrf_meta = re.compile(rb'<meta name="' + re.escape(field) + rb'" content="([^"]+)"')
