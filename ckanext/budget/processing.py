@@ -1,7 +1,7 @@
 """After-save processing: validation report, lines and derived files stored per resource.
 
 Data flows one way: the upload gate (``upload.intercept``) anonymised the document and
-left a :class:`~.upload.PreparedDocument`; once CKAN has saved the dataset, the plugin
+left a :class:`~.docbudg.pipeline.PipelineResult`; once CKAN has saved the dataset, the plugin
 calls :func:`sync_package`, which records the document and either stores its results at
 once (small documents, already validated in the request) or schedules
 :func:`process_resource_job`, which re-reads the *stored, anonymised* file. Jobs carry
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import logging
 import uuid
+from pathlib import PurePosixPath
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,18 +25,18 @@ from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from werkzeug.datastructures import FileStorage
 
 from . import db, jobstate, search, settings
-from .docbudg import annex_tables, errors, indicators, reader
-from .docbudg.anonymisation import anonymise
+from .docbudg import annex_tables, errors, indicators, pipeline, reader
 from .docbudg.export import ExportError, ExportResult
 from .docbudg.export.line_info import describer, find_export_plan
 from .docbudg.export.table import MEDIA_TYPES
 from .docbudg.messages import Message
 from .docbudg.model import BudgetDocument, DocumentHeader
-from .docbudg.pipeline import run_exports
-from .docbudg.validation import ValidationReport, validate
-from .upload import SHA_FIELD, PreparedDocument, pending
+from .docbudg.pipeline import PipelineResult
+from .docbudg.validation import ValidationReport
+from .upload import SHA_FIELD, pending
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +219,7 @@ def _record_for(package_id: str, resource_id: str) -> db.BudgetDocumentRecord:
     return record
 
 
-def store_prepared(package_id: str, resource_id: str, prepared: PreparedDocument) -> None:
+def store_prepared(package_id: str, resource_id: str, prepared: PipelineResult) -> None:
     """Record a freshly uploaded document; store its results or schedule their computation."""
     record = _record_for(package_id, resource_id)
     _identity(record, prepared.header)
@@ -225,7 +227,7 @@ def store_prepared(package_id: str, resource_id: str, prepared: PreparedDocument
     record.size_bytes = prepared.size
     record.anonymisation_report = prepared.anonymisation.as_dict()
     record.counts = {"lines": prepared.line_count, "annexes": prepared.annex_counts}
-    if prepared.validation is not None and prepared.document is not None:
+    if prepared.completed and prepared.document is not None:
         store_results(
             record,
             prepared.document,
@@ -344,17 +346,22 @@ def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> Non
     record.status = db.STATUS_RUNNING
     session.commit()
     try:
-        data = stored_bytes(record.resource_id)
-        doc = reader.read_document(data, settings.limits())
-        # The stored file is already anonymised; this pass is a safety net and changes
-        # nothing (the upload-time report, with the real counts, is kept).
-        anonymise(doc, settings.anonymisation_policy())
-        record.content_sha256 = hashlib.sha256(data).hexdigest()
-        record.size_bytes = len(data)
-        _identity(record, doc.header)
-        plans_dir = settings.plans_dir()
-        validation = validate(doc, plans_dir=plans_dir)
-        exports, export_errors = run_exports(doc, plans_dir=plans_dir)
+        result = pipeline.process(
+            stored_bytes(record.resource_id),
+            policy=settings.anonymisation_policy(),
+            limits=settings.limits(),
+            plans_dir=settings.plans_dir(),
+            keep_document=True,
+        )
+        if result.anonymisation.changed:
+            # Stored before the policy occulted this: the published file is replaced
+            # (through the upload gate), which schedules its own processing.
+            session.rollback()
+            _replace_stored_file(record.resource_id, result)
+            return
+        record.content_sha256 = result.sha256
+        record.size_bytes = result.size
+        _identity(record, result.header)
         current = _lock_stored_sha256(record.resource_id)
         if current is None:
             session.rollback()
@@ -363,7 +370,10 @@ def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> Non
             session.rollback()
             run(record, attempts=attempts - 1)
             return
-        store_results(record, doc, validation, exports, export_errors)
+        assert result.document is not None and result.validation is not None
+        store_results(
+            record, result.document, result.validation, result.exports, result.export_errors
+        )
     except errors.BudgetDocError as error:
         session.rollback()
         _fail(record.resource_id, error.msg)
@@ -376,6 +386,23 @@ def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> Non
     session.commit()
     search.reindex_dataset(record.package_id)
     document_processed.send(record.resource_id)
+
+
+def _replace_stored_file(resource_id: str, result: PipelineResult) -> None:
+    """Store ``result``'s published bytes in place of a resource's file."""
+    resource = tk.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
+    name = PurePosixPath(resource.get("url") or "").name or "document-budgetaire.xml"
+    log.warning("budget document %s held values the policy occults: file replaced", resource_id)
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    tk.get_action("resource_patch")(
+        {"ignore_auth": True, "user": site_user["name"]},
+        {
+            "id": resource_id,
+            "upload": FileStorage(
+                io.BytesIO(result.anonymised), name, content_type="application/xml"
+            ),
+        },
+    )
 
 
 def _lock_stored_sha256(resource_id: str) -> str | None:

@@ -1,18 +1,23 @@
-"""Request-time handling of uploaded budget documents: the privacy gate.
+"""Request-time handling of uploaded files: the privacy gate.
 
 Every resource upload in CKAN (``resource_create``, ``resource_update``,
 ``package_create``/``package_update`` with files, the web forms) asks the ``IUploader``
 plugins for an uploader. The ``budget`` plugin answers by calling :func:`intercept`,
-which, for a file that is a budget document by its content:
+which gives every uploaded file, whatever the dataset type, to the core's one document
+path (``pipeline.process_any_file``):
 
-1. reads it within the configured size (gzip included) and refuses a structural problem
-   with a clear form/API error — nothing is created and an updated resource keeps its file;
-2. anonymises it in memory and hands CKAN's uploader **only the anonymised bytes**; the
-   original stream is wiped, so it never reaches the storage path, the database, a job
-   queue, a log line or an error message;
-3. leaves what it learnt (header, anonymisation counts, and when the document is small
-   enough or must be rejected on errors, the validation and exports) in a short-lived
-   registry keyed by the anonymised content's hash, which the after-save hook picks up.
+1. a file that holds no budget document is left as it is (a ``budget`` dataset refuses
+   it, see ``logic/validators``);
+2. a file that holds one — in whichever form the reader accepts, or nested, or that
+   cannot be read — is refused with a clear form/API error (nothing is created and an
+   updated resource keeps its file), or anonymised and verified in memory: CKAN's
+   uploader is handed **only the published bytes**; the original stream is wiped, so it
+   never reaches the storage path, the database, a job queue, a log line or an error
+   message;
+3. what the request learnt (header, anonymisation counts, and when the document is small
+   enough or must be rejected on errors, the validation and exports) waits in a
+   short-lived registry keyed by the published content's hash, which the after-save
+   hook picks up.
 
 It returns nothing, so the portal's own uploader (local storage, or a cloud storage
 plugin listed after ``budget``) stores the file as usual.
@@ -20,86 +25,48 @@ plugin listed after ``budget``) stores the file as usual.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import threading
-import time
-import zlib
-from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
+import cachetools
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
 from . import settings
-from .docbudg import errors, reader
-from .docbudg.anonymisation import AnonymisationReport, anonymise
-from .docbudg.export import ExportError, ExportResult
-from .docbudg.model import BudgetDocument, DocumentHeader
-from .docbudg.pipeline import run_exports
-from .docbudg.validation import ValidationReport, validate
+from .docbudg import errors, pipeline
+from .docbudg.model import DocumentHeader
+from .docbudg.pipeline import PipelineResult
+from .docbudg.validation import ValidationReport
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
-BUDGET_ROOTS = ("DocumentBudgetaire", "CompteFinancierUnique")
-ROOT_MARKERS = tuple(
-    name.encode(codec) for name in BUDGET_ROOTS for codec in ("utf-8", "utf-16-le", "utf-16-be")
-)
-MARKER_OVERLAP = 64
 SHA_FIELD = "budget_sha256"
 PENDING_TTL_SECONDS = 600
 PENDING_MAX = 64
 
 
-@dataclass
-class PreparedDocument:
-    """What the request learnt about an uploaded document; only anonymised content."""
-
-    sha256: str
-    size: int
-    header: DocumentHeader
-    anonymised: bytes
-    anonymisation: AnonymisationReport
-    validation: ValidationReport | None = None
-    exports: dict[str, ExportResult] = field(default_factory=dict)
-    export_errors: dict[str, ExportError] = field(default_factory=dict)
-    line_count: int = 0
-    annex_counts: dict[str, int] = field(default_factory=dict)
-    document: BudgetDocument | None = None
-    created: float = field(default_factory=time.monotonic)
-
-    @property
-    def processed(self) -> bool:
-        return self.validation is not None
-
-
 class _Pending:
-    """Prepared documents waiting for their resource to be saved, by content hash."""
+    """Published documents waiting for their resource to be saved, by content hash."""
 
     def __init__(self) -> None:
-        self._items: OrderedDict[str, PreparedDocument] = OrderedDict()
+        self._items: cachetools.TTLCache[str, PipelineResult] = cachetools.TTLCache(
+            PENDING_MAX, PENDING_TTL_SECONDS
+        )
         self._lock = threading.Lock()
 
-    def put(self, prepared: PreparedDocument) -> None:
+    def put(self, result: PipelineResult) -> None:
         with self._lock:
-            now = time.monotonic()
-            for key in [k for k, v in self._items.items() if now - v.created > PENDING_TTL_SECONDS]:
-                del self._items[key]
-            self._items[prepared.sha256] = prepared
-            while len(self._items) > PENDING_MAX:
-                self._items.popitem(last=False)
+            self._items[result.sha256] = result
 
-    def pop(self, sha256: str) -> PreparedDocument | None:
+    def pop(self, sha256: str) -> PipelineResult | None:
         with self._lock:
             return self._items.pop(sha256, None)
 
-    def peek(self, sha256: str) -> PreparedDocument | None:
-        """The prepared document, left in place (dataset fields filled from it)."""
+    def peek(self, sha256: str) -> PipelineResult | None:
+        """The document, left in place (dataset fields filled from it)."""
         with self._lock:
             return self._items.get(sha256)
 
@@ -115,58 +82,6 @@ def _wipe(upload: FileStorage) -> None:
         stream.truncate()
     except (OSError, ValueError, AttributeError):
         log.debug("upload stream of type %s cannot be truncated", type(stream).__name__)
-
-
-def _chunks(stream: Any, limit: int) -> Iterator[bytes]:
-    """The upload's content in chunks, decompressed if gzip, at most ``limit`` bytes."""
-    first = stream.read(CHUNK)
-    if not first.startswith(reader.GZIP_MAGIC):
-        produced = 0
-        chunk = first
-        while chunk and produced <= limit:
-            yield chunk
-            produced += len(chunk)
-            chunk = stream.read(CHUNK)
-        return
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    produced = 0
-    pending = first
-    while pending and produced <= limit:
-        try:
-            out = decompressor.decompress(pending, CHUNK)
-        except zlib.error:
-            return
-        produced += len(out)
-        yield out
-        pending = decompressor.unconsumed_tail or stream.read(CHUNK)
-
-
-def _looks_like_xml(head: bytes) -> bool:
-    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
-        head = head.removeprefix(bom)
-    return head.lstrip(b" \t\r\n\x00").startswith(b"<")
-
-
-def _is_budget_document(upload: FileStorage) -> bool:
-    """Whether an upload is XML naming a budget document's root anywhere in it.
-
-    The whole content is scanned (within the size limit), not just its first bytes: a
-    long comment or prolog must not let a document slip past anonymisation.
-    """
-    stream = upload.stream
-    start = stream.tell()
-    try:
-        tail = b""
-        for index, chunk in enumerate(_chunks(stream, settings.limits().max_bytes)):
-            if index == 0 and not _looks_like_xml(chunk[:1024]):
-                return False
-            window = tail + chunk
-            if any(marker in window for marker in ROOT_MARKERS):
-                return True
-            tail = window[-MARKER_OVERLAP:]
-        return False
-    finally:
-        stream.seek(start)
 
 
 def stored_filename(filename: str | None, header: DocumentHeader) -> str:
@@ -223,41 +138,28 @@ def _validation_rejection(report: ValidationReport) -> tk.ValidationError:
     return tk.ValidationError({"upload": [f"{intro} : " + " ; ".join(first)]})
 
 
-def prepare(data: bytes | io.IOBase, *, validate_now: bool | None = None) -> PreparedDocument:
-    """Read, anonymise and, when asked or when the document is small enough (or invalid
-    documents are refused), validate and export it. Raises ``BudgetDocError``."""
-    limits = settings.limits()
-    original = reader.load_bytes(data, limits)
-    doc = reader.parse_bytes(original, limits)
-    report = anonymise(doc, settings.anonymisation_policy())
-    # Nothing to occult: publish the authority's bytes as they are, so its seal
-    # (Scellement) stays true; otherwise the re-serialised, anonymised document.
-    anonymised = doc.to_bytes() if report.changed else original
-    del original
-    prepared = PreparedDocument(
-        sha256=hashlib.sha256(anonymised).hexdigest(),
-        size=len(anonymised),
-        header=doc.header,
-        anonymised=anonymised,
-        anonymisation=report,
-        line_count=len(doc.lines),
-        annex_counts=doc.annex_blocks(),
+def prepare(
+    source: bytes | BinaryIO, *, complete: bool | None = None, any_file: bool = False
+) -> PipelineResult | None:
+    """The published document of ``source`` (see ``pipeline``); validated and exported
+    when ``complete``, by default when it is small enough or invalid documents are
+    refused. ``any_file``: ``None`` for a file that holds no budget document, instead of
+    an error. Raises ``BudgetDocError``."""
+    path = pipeline.process_any_file if any_file else pipeline.process
+    result = path(
+        source,
+        policy=settings.anonymisation_policy(),
+        limits=settings.limits(),
+        plans_dir=settings.plans_dir(),
+        complete=False,
     )
-    if validate_now is None:
-        validate_now = settings.reject_invalid() or (
-            prepared.size <= settings.async_threshold_bytes()
-        )
-    if validate_now:
-        complete(prepared, doc)
-    return prepared
-
-
-def complete(prepared: PreparedDocument, doc: BudgetDocument) -> None:
-    """Validation and exports of an already anonymised document."""
-    plans_dir = settings.plans_dir()
-    prepared.validation = validate(doc, plans_dir=plans_dir)
-    prepared.exports, prepared.export_errors = run_exports(doc, plans_dir=plans_dir)
-    prepared.document = doc
+    if result is None:
+        return None
+    if complete is None:
+        complete = settings.reject_invalid() or result.size <= settings.async_threshold_bytes()
+    if complete:
+        result.complete(plans_dir=settings.plans_dir())
+    return result
 
 
 def intercept(resource: dict[str, Any]) -> None:
@@ -265,23 +167,17 @@ def intercept(resource: dict[str, Any]) -> None:
     upload = resource.get("upload")
     if not isinstance(upload, FileStorage) or not upload:
         return
-    if not _is_budget_document(upload):
-        resource[SHA_FIELD] = ""
-        return
+    start = upload.stream.tell()
     try:
-        prepared = prepare(upload.stream)
-    except errors.NotABudgetDocument as error:
-        root = str(error.params.get("root", "")).rsplit("}", 1)[-1]
-        if isinstance(error, errors.MissingBudgetPart) or root in BUDGET_ROOTS:
-            _wipe(upload)
-            raise _reject(error) from None
-        upload.stream.seek(0)  # another XML document that only mentions the name
-        resource[SHA_FIELD] = ""
-        return
+        prepared = prepare(upload.stream, any_file=True)
     except errors.BudgetDocError as error:
         _wipe(upload)
         log.info("budget document refused before storage: %s", error.code)
         raise _reject(error) from None
+    if prepared is None:
+        upload.stream.seek(start)  # another file: stored as it is
+        resource[SHA_FIELD] = ""
+        return
     filename = stored_filename(upload.filename, prepared.header)
     _wipe(upload)
     if settings.reject_invalid() and prepared.validation and prepared.validation.errors:

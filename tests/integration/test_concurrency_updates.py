@@ -138,16 +138,17 @@ def test_a_job_that_read_a_replaced_file_does_not_overwrite_the_newer_results(
     resource = upload_resource(dataset_with_rules["id"], first, "first.xml")
     read_old = threading.Event()
     replaced = threading.Event()
-    original_read = reader.read_document
+    original_read = processing.stored_bytes
 
-    def slow_read(data: bytes, limits: Any) -> Any:
+    def slow_read(resource_id: str) -> bytes:
         """The job thread waits, after reading the old file, until it is replaced."""
+        data = original_read(resource_id)
         if threading.current_thread().name == "job" and not read_old.is_set():
             read_old.set()
             replaced.wait(timeout=60)
-        return original_read(data, limits)
+        return data
 
-    monkeypatch.setattr(processing.reader, "read_document", slow_read)
+    monkeypatch.setattr(processing, "stored_bytes", slow_read)
     errors: list[Exception] = []
 
     def job() -> None:

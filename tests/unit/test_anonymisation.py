@@ -50,7 +50,7 @@ def schema() -> etree.XMLSchema:
 
 
 def annex_values(doc: BudgetDocument, record: str, field: str) -> list[str | None]:
-    return [row.get(field) for row in doc.annex_records(record)]
+    return [row.get(field) for row in doc.record_rows(record)]
 
 
 def planted_doc(**kwargs) -> BudgetDocument:
@@ -112,7 +112,7 @@ def test_each_rule_counts_what_it_changed() -> None:
 def test_natural_person_subsidy_loses_label_object_and_siret_keeps_amount() -> None:
     doc = planted_doc()
     anonymise(doc)
-    p3 = doc.annex_records("CONCOURS")[0]
+    p3 = doc.record_rows("CONCOURS")[0]
     assert p3["LibOrgaBenef"] == p3["ObjSubv"] == DEFAULT_REPLACEMENT
     assert "Siret" not in p3  # optional and digits only: removed rather than occulted
     assert p3["MtSubv"] == "150.00" and p3["CodNatJurBenefCA"] == "P3"
@@ -123,7 +123,7 @@ def test_organisation_with_a_code_or_recognised_by_its_label_is_kept() -> None:
     anonymise(doc)
     labels = annex_values(doc, "CONCOURS", "LibOrgaBenef")
     assert labels[3:] == [KEPT["organisation"], KEPT["organisation_p1"]]
-    assert doc.annex_records("CONCOURS")[3]["Siret"] == "12345678900011"
+    assert doc.record_rows("CONCOURS")[3]["Siret"] == "12345678900011"
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_strict_setting_occults_every_beneficiary_without_code() -> None:
 def test_other_commitments_to_public_bodies_are_kept() -> None:
     doc = planted_doc()
     anonymise(doc)
-    rows = doc.annex_records("AUTRE_ENGAGEMENT")
+    rows = doc.record_rows("AUTRE_ENGAGEMENT")
     assert rows[0]["NomOrgaBenef"] == rows[0]["NatEng"] == DEFAULT_REPLACEMENT
     assert rows[1]["NomOrgaBenef"] == KEPT["public_body"]
 

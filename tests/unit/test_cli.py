@@ -32,7 +32,7 @@ def french_session(monkeypatch):
 @pytest.fixture
 def with_a_person(tmp_path) -> Path:
     doc = read_document(CRACH_BP)
-    record = next(doc.annex_elements("CONCOURS"))
+    record = doc.records("CONCOURS")[0]
     record.find(q("CodNatJurBenefCA")).set("V", "P3")
     record.find(q("LibOrgaBenef")).set("V", PERSON)
     path = tmp_path / "with_person.xml"

@@ -53,7 +53,7 @@ def test_export_is_valid_under_the_scdl_schema(sample):
 
 def test_one_row_per_record_with_the_exact_amounts(sample):
     doc, result = sample
-    records = doc.annex_records("CONCOURS")
+    records = doc.record_rows("CONCOURS")
     rows = rows_of(result.data)
     assert len(rows) == len(records)
     assert sum(Decimal(r["montant"]) for r in rows) == sum(Decimal(r["MtSubv"]) for r in records)
@@ -68,7 +68,7 @@ def test_conventional_values_are_announced_in_both_languages(sample):
 
 def test_natural_persons_are_not_published():
     doc = read_document(SAMPLES / "crach/Crach_principal_BP_2022.xml")
-    record = next(doc.annex_elements("CONCOURS"))
+    record = doc.records("CONCOURS")[0]
     record.find(q("CodNatJurBenefCA")).set("V", "P3")
     record.find(q("LibOrgaBenef")).set("V", "DUPONTEL Jeanne")
     record.find(q("ObjSubv")).set("V", "Aide au permis de Jeanne DUPONTEL")
@@ -82,7 +82,7 @@ def test_natural_persons_are_not_published():
 
 def test_beneficiary_siret_only_for_declared_legal_persons():
     doc = read_document(SAMPLES / "crach/Crach_principal_BP_2022.xml")
-    records = list(doc.annex_elements("CONCOURS"))
+    records = list(doc.records("CONCOURS"))
     person, association = records[0], records[1]
     for element, code, siret in (
         (person, "P3", "12345678901234"),
@@ -107,7 +107,7 @@ def test_budget_decision_date_for_a_bp_and_the_exercise_for_a_ca():
 
 def test_object_falls_back_to_the_account_label_then_a_fixed_text():
     doc = read_document(SAMPLES / "crach/Crach_principal_BP_2022.xml")
-    first = next(doc.annex_elements("CONCOURS"))
+    first = doc.records("CONCOURS")[0]
     for name in ("ObjSubv", "LibPrestaNat"):
         first.remove(first.find(q(name)))
     rows = rows_of(export(doc, "scdl-subventions").data)

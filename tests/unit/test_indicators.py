@@ -49,7 +49,7 @@ def test_montreuil_2018_gross_savings_by_summing_its_lines(montreuil) -> None:
     assert result["rrf"] == str(receipts) and result["drf"] == str(spending)
     assert result["epargne_brute"] == str(receipts - spending) == "18743106.64"
     # The loans annex's ratio record prints the same real operating receipts.
-    ratio_record = next(r for r in doc.annex_records("EMPRUNT") if r.get("CodTypEmpr") == "10")
+    ratio_record = next(r for r in doc.record_rows("EMPRUNT") if r.get("CodTypEmpr") == "10")
     assert Decimal(ratio_record["RReelFon"]) == receipts
 
 
@@ -80,7 +80,7 @@ def test_capital_repaid_is_what_the_loans_annex_says(montreuil, year: int) -> No
     (165) move money on accounts 16 but repay no debt: left out, the lines give the
     capital the annex reports as repaid on the authority's own loans, to the cent."""
     doc = montreuil[year]
-    own = [r for r in doc.annex_records("EMPRUNT") if r.get("CodTypEmpr") == "01"]
+    own = [r for r in doc.record_rows("EMPRUNT") if r.get("CodTypEmpr") == "01"]
     repaid = sum((Decimal(r.get("MtCapitalExer") or 0) for r in own), Decimal(0))
     assert indicators.compute(doc)["remboursement_capital"] == f"{repaid:.2f}"
 
@@ -107,7 +107,7 @@ def test_debt_leaves_out_guaranteed_renegotiated_and_summary_records(montreuil) 
     result = indicators.compute(montreuil[2020])
     assert result["encours_dette"] == "211469464.67"  # 210,386,234.80 + 1,083,229.87
     mohon = read_document(MOHON)
-    totals = [r for r in mohon.annex_records("EMPRUNT") if "CodTypEmpr" not in r]
+    totals = [r for r in mohon.record_rows("EMPRUNT") if "CodTypEmpr" not in r]
     assert {r["MtCapitalRestDu_31_12"] for r in totals} == {"249941.48"}
     assert indicators.compute(mohon)["encours_dette"] == "249941.48"
 

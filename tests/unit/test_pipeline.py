@@ -20,7 +20,7 @@ PERSON = "DUPONTEL Jeanne"
 def with_a_person() -> bytes:
     """Crach's BP with one subsidy to a (synthetic) natural person."""
     doc = read_document(SAMPLES / "crach/Crach_principal_BP_2022.xml")
-    record = next(doc.annex_elements("CONCOURS"))
+    record = doc.records("CONCOURS")[0]
     record.find(q("CodNatJurBenefCA")).set("V", "P3")
     record.find(q("LibOrgaBenef")).set("V", PERSON)
     return doc.to_bytes()

@@ -14,7 +14,7 @@ import pytest
 
 from ckanext.budget.docbudg import errors
 from ckanext.budget.docbudg.model import Stage
-from ckanext.budget.docbudg.reader import Limits, read_document, sniff
+from ckanext.budget.docbudg.reader import Limits, open_document, read_document
 
 from . import hostile
 
@@ -46,7 +46,7 @@ def test_cfu_is_unwrapped_and_calculated_totals_are_flagged() -> None:
     assert len(doc.lines) == 796
     assert sum(line.calculated for line in doc.lines) == 633
     assert len(doc.detail_lines) == 163
-    assert len(doc.annex_records("CONCOURS")) == 37
+    assert len(doc.record_rows("CONCOURS")) == 37
 
 
 def test_latin1_document_keeps_its_encoding_on_output() -> None:
@@ -86,8 +86,8 @@ def test_path_bytes_file_object_and_gzip_give_the_same_document() -> None:
 def test_annex_records_and_general_information() -> None:
     doc = read_document(SAMPLES / "crach" / "Crach_principal_CA_2021.xml")
     counts = doc.annex_blocks()
-    assert counts["CONCOURS"] == len(doc.annex_records("CONCOURS")) == 36
-    assert all("MtSubv" in row for row in doc.annex_records("CONCOURS"))
+    assert counts["CONCOURS"] == len(doc.record_rows("CONCOURS")) == 36
+    assert all("MtSubv" in row for row in doc.record_rows("CONCOURS"))
 
 
 @pytest.mark.parametrize(
@@ -190,12 +190,12 @@ def test_errors_never_quote_document_content() -> None:
     assert secret not in str(info.value)
 
 
-def test_sniff_recognises_budget_documents_by_content() -> None:
+def test_any_file_is_recognised_as_a_budget_document_by_its_content() -> None:
     raw = (SAMPLES / "crach" / "Crach_lotissement_BP_2022.xml").read_bytes()
-    assert sniff(raw[:4096])
-    assert sniff(gzip.compress(raw)[:4096])
-    assert sniff(hostile.minimal("UTF-16")[:4096])
-    assert not sniff(b"Nature;Fonction;Montant\n6042;020;12.5\n")
+    assert open_document(raw) is not None
+    assert open_document(gzip.compress(raw)) is not None
+    assert open_document(hostile.minimal("UTF-16")) is not None
+    assert open_document(b"Nature;Fonction;Montant\n6042;020;12.5\n") is None
 
 
 def test_annex_records_are_found_whatever_their_block_is_called() -> None:
@@ -206,7 +206,7 @@ def test_annex_records_are_found_whatever_their_block_is_called() -> None:
     )
     doc = read_document(data)
     assert doc.annex_blocks() == {"MEMBREASA": 1}
-    assert doc.annex_records("MEMBREASA") == [{"Proprietaire": "X"}]
+    assert doc.record_rows("MEMBREASA") == [{"Proprietaire": "X"}]
 
 
 XHTML_SCRIPT = b'<h:script xmlns:h="http://www.w3.org/1999/xhtml">alert(1)</h:script>'

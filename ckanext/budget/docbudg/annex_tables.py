@@ -326,7 +326,7 @@ def build(doc: BudgetDocument) -> dict[str, AnnexTable]:
     """The tables the document has rows for (an absent or empty annex gives none)."""
     tables = {}
     for name, spec in SPECS.items():
-        rows = BUILDERS[name](doc.annex_records(spec.record))
+        rows = BUILDERS[name](doc.record_rows(spec.record))
         if rows:
             tables[name] = AnnexTable(spec, rows)
     return tables

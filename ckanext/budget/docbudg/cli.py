@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from lxml import etree
 
 from . import cli_text as T
-from .anonymisation import AnonymisationPolicy, anonymise
+from .anonymisation import AnonymisationPolicy
 from .cli_batch import run_batch
 from .cli_files import write_output, xml_payload
 from .cli_indicators import print_indicators
@@ -127,9 +127,11 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_anonymise(args: argparse.Namespace) -> int:
-    doc = read_document(args.file, limits_of(args))
-    report = anonymise(doc, policy_of(args))
-    write_output(args.output, xml_payload(args.output, doc.to_bytes()))
+    result = process(
+        args.file, policy=policy_of(args), limits=limits_of(args), exports=(), complete=False
+    )
+    report = result.anonymisation
+    write_output(args.output, xml_payload(args.output, result.anonymised))
     if args.report:
         write_output(
             args.report,

@@ -110,10 +110,10 @@ class UnsupportedEncoding(BudgetDocError):
     code = "unsupported_encoding"
     message = Message(
         "L'encodage « {encoding} » n'est pas pris en charge (ou le contenu ne le respecte pas). "
-        "Enregistrez le fichier en UTF-8, UTF-16 ou ISO-8859-1 avec la déclaration XML "
+        "Enregistrez le fichier en UTF-8, UTF-16, UTF-32 ou ISO-8859-1 avec la déclaration XML "
         "correspondante.",
         "The encoding '{encoding}' is not supported (or the content does not follow it). Save "
-        "the file as UTF-8, UTF-16 or ISO-8859-1 with the matching XML declaration.",
+        "the file as UTF-8, UTF-16, UTF-32 or ISO-8859-1 with the matching XML declaration.",
     )
 
 
@@ -124,4 +124,31 @@ class CorruptCompression(BudgetDocError):
         "document ou déposez le fichier XML non compressé.",
         "The compressed (.gz) file is damaged or incomplete. Compress the document again or "
         "upload the uncompressed XML file.",
+    )
+
+
+class NestedBudgetDocument(NotABudgetDocument):
+    code = "nested_budget_document"
+    message = Message(
+        "Ce fichier contient un document budgétaire (DocumentBudgetaire ou "
+        "CompteFinancierUnique) à l'intérieur d'un autre contenu (élément racine « {root} »). "
+        "Le portail ne publie un document budgétaire qu'après l'avoir anonymisé : déposez le "
+        "fichier XML du document budgétaire lui-même, tel que TotEM ou votre logiciel "
+        "financier l'exporte.",
+        "This file holds a budget document (DocumentBudgetaire or CompteFinancierUnique) "
+        "inside other content (root element '{root}'). The portal publishes a budget "
+        "document only once it has anonymised it: upload the budget document's own XML "
+        "file, as TotEM or your finance software exports it.",
+    )
+
+
+class PersonalDataRemains(BudgetDocError):
+    code = "personal_data_remains"
+    message = Message(
+        "Le portail n'a pas pu vérifier que toutes les données personnelles de ce document "
+        "sont occultées ({check}) : par précaution, il n'est ni enregistré ni publié. "
+        "Signalez-le à l'administrateur du portail en indiquant le nom du fichier.",
+        "The portal could not verify that every personal value of this document is "
+        "occulted ({check}): as a precaution, it is neither stored nor published. Report it "
+        "to the portal administrator with the file's name.",
     )

@@ -178,7 +178,7 @@ def _sum(records: list[dict[str, str]], field: str) -> Decimal:
 
 def outstanding_debt(doc: BudgetDocument) -> Decimal | None:
     """Capital owed at 31 December (see the module's docstring), None without an annex."""
-    loans = doc.annex_records("EMPRUNT")
+    loans = doc.record_rows("EMPRUNT")
     if loans:
         own = [
             loan
@@ -187,7 +187,7 @@ def outstanding_debt(doc: BudgetDocument) -> Decimal | None:
             and not (loan.get("CodArticle") or "").startswith(NOT_OUTSTANDING)
         ]
         return _sum(own, "MtCapitalRestDu_31_12")
-    debts = doc.annex_records("DETTE")
+    debts = doc.record_rows("DETTE")
     if debts:
         return _sum(debts, "MtRestDette")
     return None

@@ -37,8 +37,16 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str | None = None) -> str:
-        template = self.en if (lang or default_language()).startswith("en") else self.fr
-        return template.format(**self.params) if self.params else template
+        """In ``lang``; a parameter that is itself a :class:`Message` is in ``lang`` too."""
+        lang = lang or default_language()
+        template = self.en if lang.startswith("en") else self.fr
+        if not self.params:
+            return template
+        params = {
+            name: value.text(lang) if isinstance(value, Message) else value
+            for name, value in self.params.items()
+        }
+        return template.format(**params)
 
     def with_params(self, **params: Any) -> Message:
         return Message(self.fr, self.en, {**self.params, **params})

@@ -18,6 +18,8 @@ from operator import attrgetter
 
 from lxml import etree
 
+from . import records
+
 NS = "http://www.minefi.gouv.fr/cp/demat/docbudgetaire"
 NS_CFU = "http://www.minefi.gouv.fr/cp/demat/doccfu"
 NS_COMPTABLE = "http://www.minefi.gouv.fr/cp/demat/doccomptable"
@@ -370,42 +372,25 @@ class BudgetDocument:
                 counts[name] = counts.get(name, 0) + count
         return counts
 
-    def annex_elements(self, record: str) -> Iterator[etree._Element]:
-        """Elements of an annex record type, e.g. ``annex_elements("CONCOURS")``.
+    def records(self, name: str) -> list[etree._Element]:
+        """Every record named ``name`` (``CONCOURS``…) in the file, wherever it stands and
+        in whatever namespace: the locator the anonymiser uses too (see ``records``)."""
+        return records.elements(self.root, name)
 
-        Blocks are not always named after their records (``DATA_MEMBRESASA`` holds
-        ``MEMBREASA``), so records are looked up in every ``DATA_*`` block.
-        """
-        annexes = self.annexes
-        if annexes is not None:
-            yield from annexes.iterfind(f"*/{q(record)}")
-
-    def annex_records(self, record: str) -> list[dict[str, str]]:
-        """Annex records as ``{field: V}`` dicts (first occurrence of a repeated field)."""
-        rows = []
-        for el in self.annex_elements(record):
-            row: dict[str, str] = {}
-            for child in el:
-                tag = child.tag
-                if not isinstance(tag, str):  # a comment or processing instruction
-                    continue
-                name = _LOCAL_NAMES.get(tag) or _local_name(tag)
-                value = child.get("V")
-                if name and value is not None and name not in row:
-                    row[name] = value
-            rows.append(row)
-        return rows
+    def record_rows(self, name: str) -> list[dict[str, str]]:
+        """Those records as ``{field: V}`` dicts (first occurrence of a repeated field)."""
+        return [records.as_row(element) for element in self.records(name)]
 
     def to_bytes(self, encoding: str | None = None) -> bytes:
-        """Serialise the (possibly anonymised) tree, with a correct XML declaration.
+        """Serialise the (possibly anonymised) document, with a correct XML declaration.
 
-        Written in chunks to a growing buffer rather than with ``etree.tostring``, whose
-        whole-document buffer is then copied: the same bytes, 20 MB less peak per 20 MB.
-        ``write`` upper-cases the declared encoding: a lower-case name keeps ``tostring``.
+        The root element only: comments and processing instructions around it are not
+        part of a budget document (the anonymiser reports them). Written in chunks to a
+        growing buffer rather than with ``etree.tostring``, whose whole-document buffer is
+        then copied: the same bytes, 20 MB less peak per 20 MB.
         """
-        encoding = encoding or self.encoding
-        if encoding != encoding.upper():
-            return etree.tostring(self.tree, xml_declaration=True, encoding=encoding)
         out = io.BytesIO()
-        self.tree.write(out, xml_declaration=True, encoding=encoding)
+        with etree.xmlfile(out, encoding=encoding or self.encoding) as xml:
+            xml.write_declaration()
+            xml.write(self.root)
         return out.getvalue()

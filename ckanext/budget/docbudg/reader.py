@@ -1,5 +1,13 @@
 """Hardened reading of budget documents: bytes in, :class:`BudgetDocument` out.
 
+This module is the one answer to "is this a budget document, and what does it say?" for
+the upload gate, the dry-run check, the background job and the command line: the same
+decompression (every gzip member, any header field; a damaged stream is an error), the
+same decoding (UTF-8/16/32 with or without a byte-order mark, the declared 8-bit
+encodings, whitespace of any length before the declaration) and the same root detection.
+:func:`open_document` answers for any file: a budget document, or ``None`` when the file
+holds none — never ``None`` for a file that holds one, even nested or unreadable.
+
 Uploads are untrusted. Before lxml sees a byte we bound the size (also after gzip
 decompression), refuse any DTD (so no entity can expand and no external resource is
 fetched), and after parsing we bound the nesting depth and refuse what a browser would
@@ -9,10 +17,13 @@ typed :class:`~.errors.BudgetDocError` whose message never quotes the content.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import itertools
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -24,7 +35,17 @@ from .model import NS, NS_CFU, BudgetDocument
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 _CHUNK = 1 << 20
+
+BUDGET_ELEMENTS = ("DocumentBudgetaire", "CompteFinancierUnique")
+"""Root elements of a budget document; a file naming one anywhere is looked at closely."""
+_UNIT_CODECS = {"utf-8": 1, "utf-16-le": 2, "utf-16-be": 2, "utf-32-le": 4, "utf-32-be": 4}
+_MARKERS = tuple((name.encode(codec), codec) for name in BUDGET_ELEMENTS for codec in _UNIT_CODECS)
+_MARKER_OVERLAP = max(len(marker) for marker, _ in _MARKERS) - 1
+_TAG_BEFORE = re.compile(r"(?:<|&lt;|&#0*60;|&#x0*3c;)\s*(/)?\s*(?:[\w.\-]+:)?$", re.IGNORECASE)
+"""What makes a mention of a root element's name a tag (written or escaped), as opposed
+to a word in a text or an attribute value (an XML schema, a README)."""
 
 # Declared encodings we accept, mapped to the codec used to look for forbidden markup.
 SUPPORTED_ENCODINGS = {
@@ -42,7 +63,19 @@ SUPPORTED_ENCODINGS = {
     "utf-16": "utf-16",
     "utf-16le": "utf-16",
     "utf-16be": "utf-16",
+    "utf-32": "utf-32",
+    "utf-32le": "utf-32",
+    "utf-32be": "utf-32",
+    "ucs-4": "utf-32",
+    "iso-10646-ucs-4": "utf-32",
 }
+_BOMS = (  # longest first: UTF-32 LE starts like UTF-16 LE
+    (b"\xff\xfe\x00\x00", "UTF-32", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "UTF-32", "utf-32-be"),
+    (b"\xef\xbb\xbf", "UTF-8", "utf-8"),
+    (b"\xff\xfe", "UTF-16", "utf-16-le"),
+    (b"\xfe\xff", "UTF-16", "utf-16-be"),
+)
 _DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FORBIDDEN = ("<!DOCTYPE", "<!ENTITY")
 LIBXML2_MAX_DEPTH = 256
@@ -77,78 +110,238 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise errors.TooLarge(size=f"> {human_size(limit)}", limit=human_size(limit))
-    return data
+def _too_large(limits: Limits, compressed: bool) -> errors.TooLarge:
+    size = f"> {human_size(limits.max_bytes)}"
+    if compressed:
+        size += " (décompressé / decompressed)"
+    return errors.TooLarge(size=size, limit=human_size(limits.max_bytes))
 
 
-def _gunzip_bounded(data: bytes, limit: int) -> bytes:
-    """Decompress without ever holding more than ``limit`` bytes of output (gzip bombs)."""
-    out = io.BytesIO()
-    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    pending = data
-    while True:
-        try:
-            chunk = decomp.decompress(pending, limit + 1 - out.tell())
-        except zlib.error as exc:
-            raise errors.CorruptCompression() from exc
-        out.write(chunk)
-        if out.tell() > limit:
-            raise errors.TooLarge(
-                size=f"> {human_size(limit)} (décompressé / decompressed)",
-                limit=human_size(limit),
-            )
-        pending = decomp.unconsumed_tail
-        if decomp.eof:
-            if decomp.unused_data.startswith(GZIP_MAGIC):
-                # A multi-member gzip: continue with the next member.
-                pending = decomp.unused_data
-                decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                continue
-            return out.getvalue()
-        if not pending:
-            raise errors.CorruptCompression()
-
-
-def load_bytes(source: Source, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """The document's XML bytes (decompressed if gzip), within ``limits.max_bytes``."""
+# -- bytes: the file's content, decompressed -------------------------------------------
+@contextlib.contextmanager
+def _opened(source: Source) -> Iterator[BinaryIO]:
+    """A binary stream over ``source`` (a caller's stream is left open, at its end)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        if len(data) > limits.max_bytes and not data.startswith(GZIP_MAGIC):
-            raise errors.TooLarge(size=human_size(len(data)), limit=human_size(limits.max_bytes))
+        yield io.BytesIO(source)
     elif isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as stream:
-            data = _read_bounded(stream, limits.max_bytes)
+            yield stream
     else:
-        data = _read_bounded(source, limits.max_bytes)
-    if data.startswith(GZIP_MAGIC):
-        data = _gunzip_bounded(data, limits.max_bytes)
-    if not data[:4096].strip() and not data.strip():
+        yield source
+
+
+def _gunzip(raw: Iterator[bytes]) -> Iterator[bytes]:
+    """Every member of a gzip stream, decompressed by chunks of at most 1 MiB; the zero
+    padding gzip tools allow between members is skipped. A damaged header, data, CRC
+    or length, trailing bytes that are not a member, or a truncated member raise."""
+    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    fed = False  # the current member has started
+    for chunk in raw:
+        while chunk:
+            if not fed:
+                chunk = chunk.lstrip(b"\0")
+                if not chunk:
+                    break
+            fed = True
+            try:
+                out = decompressor.decompress(chunk, _CHUNK)
+                while out:
+                    yield out
+                    out = decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
+            except zlib.error as error:
+                raise errors.CorruptCompression() from error
+            if decompressor.eof:
+                chunk = decompressor.unused_data
+                decompressor, fed = zlib.decompressobj(_GZIP_WBITS), False
+            else:
+                chunk = decompressor.unconsumed_tail
+    if fed:
+        raise errors.CorruptCompression()  # the last member ends before its end
+
+
+def _content(stream: BinaryIO) -> tuple[bool, Iterator[bytes]]:
+    """Whether the stream is gzip, and its content by chunks (decompressed)."""
+    first = stream.read(_CHUNK)
+    raw = itertools.chain((first,), iter(lambda: stream.read(_CHUNK), b""))
+    if first.startswith(GZIP_MAGIC):
+        return True, _gunzip(raw)
+    return False, raw
+
+
+def _load(stream: BinaryIO, limits: Limits) -> bytes:
+    compressed, chunks = _content(stream)
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise _too_large(limits, compressed)
+        parts.append(chunk)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    del parts
+    if not data.strip():
         raise errors.EmptyDocument()
     return data
 
 
-def detect_encoding(data: bytes) -> str:
-    """The declared (or BOM-given) encoding, normalised; raises if unsupported."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "UTF-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    if data.startswith((b"<\x00", b"\x00<")):
-        raise errors.UnsupportedEncoding(encoding="UTF-16 (sans BOM / without BOM)")
+def load_bytes(source: Source, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The document's XML bytes (decompressed if gzip), within ``limits.max_bytes``."""
+    with _opened(source) as stream:
+        return _load(stream, limits)
+
+
+def _names_budget_element(stream: BinaryIO, limits: Limits) -> bool:
+    """Whether the content names a budget document's root element anywhere, in any of
+    the encodings the reader accepts. A compressed stream is read to its end, within the
+    size limit: a damaged one is an error, never "no document"."""
+    compressed, chunks = _content(stream)
+    tail = b""
+    size = 0
+    found = False
+    for chunk in chunks:
+        size += len(chunk)
+        if compressed and size > limits.max_bytes:
+            raise _too_large(limits, compressed)
+        window = tail + chunk
+        found = found or any(marker in window for marker, _ in _MARKERS)
+        if found and not compressed:
+            return True
+        tail = window[-_MARKER_OVERLAP:]
+    return found
+
+
+def _tags(data: bytes) -> Iterator[bool]:
+    """Each place a root element's name stands in ``data`` as a tag, written or escaped
+    (``True`` for a start tag, ``False`` for an end tag). A name found in two encodings
+    at once (UTF-16 read one byte off as the other byte order) counts once."""
+    seen: list[range] = []
+    for marker, codec in _MARKERS:
+        width = _UNIT_CODECS[codec]
+        position = data.find(marker)
+        while position >= 0:
+            span = range(position, position + len(marker))
+            start = position - min(position // width, 48) * width
+            found = _TAG_BEFORE.search(data[start:position].decode(codec, errors="ignore"))
+            if found and not any(span.start < s.stop and s.start < span.stop for s in seen):
+                seen.append(span)
+                yield not found.group(1)
+            position = data.find(marker, position + 1)
+
+
+def count_start_tags(data: bytes) -> int:
+    """How many start tags of a budget document's root elements ``data`` holds, written or
+    escaped: more than the document has such elements means a document inside a value."""
+    return sum(_tags(data))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A document and the bytes it was parsed from (decompressed): published as they are
+    when the anonymiser changes nothing, so that their seal stays true."""
+
+    document: BudgetDocument
+    data: bytes
+
+
+def load(
+    source: Source, limits: Limits = DEFAULT_LIMITS, *, any_file: bool = False
+) -> Loaded | None:
+    """Read ``source`` as a budget document; raises :class:`~.errors.BudgetDocError` when it
+    is not one. ``any_file=True`` answers for any file instead: ``None`` when it holds no
+    budget document.
+
+    Fail closed: a file naming a budget root element as a tag anywhere (also nested in
+    another root, or escaped inside a text) is a document, or raises an error saying why
+    it cannot be read; only a file that does not name one, or names one only as a word
+    (an XML schema, a text), is ``None``. A stream is read from its current position; for
+    ``any_file`` it must be seekable.
+    """
+    with _opened(source) as stream:
+        if any_file:
+            start = stream.tell()
+            if not _names_budget_element(stream, limits):
+                return None
+            stream.seek(start)
+        data = _load(stream, limits)
+    try:
+        return Loaded(parse_bytes(data, limits), data)
+    except errors.BudgetDocError as error:
+        if not any_file:
+            raise
+        if next(_tags(data), None) is None:
+            return None
+        root = str(error.params.get("root", ""))
+        if type(error) is errors.NotABudgetDocument and root.rsplit("}", 1)[-1] not in (
+            BUDGET_ELEMENTS
+        ):
+            raise errors.NestedBudgetDocument(root=root) from None
+        raise
+
+
+def open_document(source: Source, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument | None:
+    """The budget document any file holds, or ``None`` (see :func:`load`)."""
+    loaded = load(source, limits, any_file=True)
+    return loaded.document if loaded is not None else None
+
+
+# -- text: encodings and the prolog ----------------------------------------------------
+def _units(data: bytes) -> tuple[str, str, bytes]:
+    """The encoding family (for lxml), its codec and byte-order mark, by the BOM or by
+    where the first characters' zero bytes stand (``<`` or whitespace, both ASCII)."""
+    for bom, family, codec in _BOMS:
+        if data.startswith(bom):
+            return family, codec, bom
+    head = data[:4]
+    if len(head) == 4 and head[1:] == b"\0\0\0":
+        return "UTF-32", "utf-32-le", b""
+    if len(head) == 4 and head[:3] == b"\0\0\0":
+        return "UTF-32", "utf-32-be", b""
+    if head[1:2] == b"\0":
+        return "UTF-16", "utf-16-le", b""
+    if head[:1] == b"\0":
+        return "UTF-16", "utf-16-be", b""
+    return "", "utf-8", b""
+
+
+def _space_pattern(codec: str) -> re.Pattern[bytes]:
+    units = b"|".join(re.escape(c.encode(codec)) for c in " \t\r\n")
+    return re.compile(b"(?:" + units + b")*")
+
+
+_SPACES = {codec: _space_pattern(codec) for codec in _UNIT_CODECS}
+
+
+def _prepared(data: bytes) -> tuple[bytes, str]:
+    """The bytes lxml is given, and their encoding: a BOM-less UTF-16 or UTF-32 document
+    gets its byte-order mark (lxml needs one before whitespace or without a declaration),
+    whitespace before the XML
+    declaration is dropped (lxml refuses it there; nothing else moves)."""
+    family, codec, bom = _units(data)
+    body = data[len(bom) :]
+    skipped = _SPACES[codec].match(body).end()
+    if skipped and body.startswith("<?xml".encode(codec), skipped):
+        data = bom + body[skipped:]
+    if family in ("UTF-16", "UTF-32") and not bom:
+        data = next(mark for mark, _, name in _BOMS if name == codec) + data
+    if family:
+        return data, family
     match = _DECL.match(data[:200])
     declared = match.group(1).decode("ascii") if match else "UTF-8"
     if declared.lower() not in SUPPORTED_ENCODINGS:
         raise errors.UnsupportedEncoding(encoding=declared[:40])
-    return declared.upper()
+    return data, declared.upper()
+
+
+def detect_encoding(data: bytes) -> str:
+    """The declared (or BOM-given, or by the zero bytes) encoding, normalised; raises if
+    unsupported."""
+    return _prepared(data)[1]
 
 
 def _refuse_dtd(data: bytes, encoding: str) -> None:
     """A DTD is the door to entity expansion and external fetches: refuse it outright."""
     codec = SUPPORTED_ENCODINGS[encoding.lower()]
-    variants = ("utf-16-le", "utf-16-be") if codec == "utf-16" else (codec,)
+    variants = (f"{codec}-le", f"{codec}-be") if codec in ("utf-16", "utf-32") else (codec,)
     for marker in _FORBIDDEN:
         for variant in variants:
             if data.find(marker.encode(variant)) >= 0:
@@ -221,7 +414,7 @@ def _budget_root(root: etree._Element) -> etree._Element:
 
 def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
     """Parse already-loaded XML bytes (see :func:`load_bytes`) into a document."""
-    encoding = detect_encoding(data)
+    data, encoding = _prepared(data)
     _refuse_dtd(data, encoding)
     try:
         root = etree.fromstring(data, _parser())
@@ -244,21 +437,6 @@ def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
 
 def read_document(source: Source, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
     """Read a budget document from a path, bytes or a binary file object (.xml or .xml.gz)."""
-    return parse_bytes(load_bytes(source, limits), limits)
-
-
-def sniff(head: bytes) -> bool:
-    """Whether the first bytes of a file look like a budget document (for upload routing)."""
-    if head.startswith(GZIP_MAGIC):
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
-        except zlib.error:
-            return False
-    for codec in ("utf-8", "utf-16"):
-        try:
-            text = head[:65536].decode(codec, errors="ignore")
-        except LookupError:
-            continue
-        if "DocumentBudgetaire" in text or "CompteFinancierUnique" in text:
-            return True
-    return False
+    loaded = load(source, limits)
+    assert loaded is not None  # only ``any_file`` answers None
+    return loaded.document

@@ -1,23 +1,27 @@
 """Applying the policy to a parsed document, in place.
 
-Speed matters (a département's CA is 10–20 MB, a portal holds thousands of documents), so
-each rule is one targeted ``iterfind``/``iter`` over the few elements it concerns; nothing
-walks the whole tree in Python. Readable paths are built only for the elements changed.
+Elements are found with :mod:`..records`, the locator every published output reads
+records with: by local name, anywhere in the file, in any namespace. So a record placed
+in another annex block, outside the annexes, in a nested document or with ``xmlns=""``
+is seen here exactly as the annex pages and exports would see it. One XPath pass finds
+every element the policy names; Python then loops over those few only. Readable paths
+are built only for the elements changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from functools import cached_property, lru_cache
-from typing import NamedTuple
 
 from lxml import etree
 
-from ..model import NS, NS_CFU, NS_COMPTABLE, BudgetDocument, q
+from .. import records
+from ..model import BudgetDocument
+from ..records import Element, local_name
 from .beneficiaries import classify_beneficiary, normalise
 from .policy import (
     DEFAULT_POLICY,
+    FIELD_OWNERS,
     KNOWN_REPLACEMENTS,
     RULES,
     AnonymisationPolicy,
@@ -27,52 +31,39 @@ from .policy import (
 )
 from .report import AnonymisationReport
 
-NS_DSIG = "http://www.w3.org/2000/09/xmldsig#"
 _LEGAL_NATURE = re.compile(r"^[PU][0-9]$")
-_NAMESPACES = {"Scellement": NS, "Signature": NS_DSIG}
 _BENEFICIARY_CONDITIONS = (Condition.NATURAL_PERSON, Condition.NOT_ORGANISATION)
-# Conditions that read only the field they occult: no need to look at the whole record.
-_FIELD_CONDITIONS = (Condition.ALWAYS, Condition.PERSON_LABEL)
+_PRIVATE_RECORD_CONDITIONS = (*_BENEFICIARY_CONDITIONS, Condition.NOT_PUBLIC_BODY)
+_ORDER = (Scope.RECORD, Scope.ELEMENT, Scope.ATTRIBUTES, Scope.REMOVED, Scope.FREE_TEXT)
+_STRAY_TEXT = etree.XPath("//text()[normalize-space()]")
 
 
-class Place(NamedTuple):
-    """Known readable path of an annex record, to avoid computing it per field."""
-
-    path: str
-    annex: str | None
-    element: etree._Element
-
-
-def _local(tag: str) -> str:
-    return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
-
-
-@lru_cache(maxsize=256)
-def _q(name: str) -> str:
-    return q(name)
-
-
-def _value(record: etree._Element, name: str | None) -> str | None:
-    """``V`` of the first child ``name`` (C-level child scan: ``find`` costs 10× more)."""
-    if name is None:
-        return None
-    for child in record.iterchildren(_q(name)):
-        return child.get("V")
-    return None
-
-
-def _remove(el: etree._Element) -> None:
+def _remove(el: Element) -> None:
     """Remove an element; lxml drops its tail with it, so keep the layout of the last line."""
     parent = el.getparent()
     if parent is None:
         return
-    if el.getnext() is None and el.tail is not None:
+    if el.getnext() is None and el.tail is not None and not el.tail.strip():
         previous = el.getprevious()
         if previous is not None:
             previous.tail = el.tail
         else:
             parent.text = el.tail
     parent.remove(el)
+
+
+def _empty(el: Element) -> bool:
+    """Whether ``el`` says nothing at all: no attribute value, text or child."""
+    return (
+        len(el) == 0
+        and not (el.text or "").strip()
+        and not any(value.strip() for value in el.attrib.values())
+    )
+
+
+def _only_value(el: Element) -> bool:
+    """Whether ``el`` holds nothing but its ``V`` (no other attribute, text or child)."""
+    return len(el) == 0 and not (el.text or "").strip() and all(a == "V" for a in el.attrib)
 
 
 class _Run:
@@ -85,16 +76,22 @@ class _Run:
             replacement=policy.replacement, strict_beneficiaries=policy.strict_beneficiaries
         )
         self.markers = {normalise(m) for m in (*KNOWN_REPLACEMENTS, policy.replacement)}
-        self._positions: dict[tuple[etree._Element, str], dict[etree._Element, int]] = {}
+        self._positions: dict[tuple[Element, str], dict[Element, int]] = {}
+        self._paths: dict[Element, tuple[str, str | None]] = {}
         # Digests of the persons' labels, to count distinct persons; dropped with the run.
         self._persons: set[bytes] = set()
         # Labels repeat (a lender, a guaranteed body): classify each once per run.
         self._kinds: dict[tuple[str, bool], str] = {}
+        names = {r.element for r in RULES if r.scope is not Scope.FREE_TEXT} | set(FIELD_OWNERS)
+        self.found = records.find(doc.root, names)
 
     # -- paths -------------------------------------------------------------------------
-    def _step(self, el: etree._Element) -> str:
+    def _step(self, el: Element) -> str:
         parent = el.getparent()
-        name = _local(el.tag)
+        if not isinstance(el.tag, str):  # a comment or a processing instruction
+            name = "comment()" if el.tag is etree.Comment else "processing-instruction()"
+        else:
+            name = local_name(el.tag)
         if parent is None:
             return name
         # Indexed among the siblings of the same name only: the annexes' step must not
@@ -106,54 +103,86 @@ class _Run:
             index = self._positions[key] = {child: n for n, child in enumerate(children, 1)}
         return f"{name}[{index[el]}]" if len(index) > 1 else name
 
-    def path(
-        self, el: etree._Element, attribute: str | None = None, place: Place | None = None
-    ) -> tuple[str, str | None]:
-        """Readable path from the document's root (excluded) and the annex block, if any.
+    def path(self, el: Element) -> tuple[str, str | None]:
+        """Readable path from the root (excluded) and the annex block it stands in."""
+        known = self._paths.get(el)
+        if known is not None:
+            return known
+        parent = el.getparent()
+        if parent is None:
+            found: tuple[str, str | None] = ("", None)
+        else:
+            above, annex = self.path(parent)
+            step = self._step(el)
+            if annex is None and step.startswith("DATA_"):
+                annex = step.split("[", 1)[0]
+            found = (f"{above}/{step}" if above else step, annex)
+        self._paths[el] = found
+        return found
 
-        ``place`` is the already known path of ``el``'s parent record (annex rules).
-        """
-        suffix = f"/@{attribute}" if attribute else ""
-        if place is not None:
-            if el is place.element:
-                return place.path + suffix, place.annex
-            return f"{place.path}/{_local(el.tag)}{suffix}", place.annex
-        steps = []
-        node = el
-        root = self.doc.root
-        while node is not None and node is not root:
-            steps.append(self._step(node))
-            node = node.getparent()
-        steps.reverse()
-        annex = next((s for s in steps if s.startswith("DATA_")), None)
-        annex = annex.split("[", 1)[0] if annex else None
-        return "/".join(steps) + suffix, annex
+    def attached(self, el: Element) -> bool:
+        """Whether ``el`` is still in the document (not inside something removed)."""
+        top = el
+        for top in el.iterancestors():  # noqa: B007 - the last ancestor is the top
+            pass
+        return top is self.doc.root
+
+    def note(self, rule: Rule, el: Element, suffix: str = "") -> None:
+        path, annex = self.path(el)
+        self.report.add(rule.id, path + suffix, annex)
 
     # -- primitive changes -------------------------------------------------------------
     def is_marker(self, value: str) -> bool:
         return normalise(value) in self.markers
 
-    def occult(
-        self, rule: Rule, el: etree._Element, attribute: str = "V", place: Place | None = None
-    ) -> bool:
-        value = el.get(attribute)
+    def occult(self, rule: Rule, el: Element) -> bool:
+        """Replace the value of ``el`` and leave nothing else of it (attributes, text,
+        children, comments)."""
+        value = el.get("V")
+        if _empty(el):
+            return False
+        if _only_value(el) and self.is_marker(value):
+            self.report.already_occulted += 1
+            return False
+        self.note(rule, el)
+        el.attrib.clear()
+        el.text = None
+        for child in list(el):
+            el.remove(child)
+        el.set("V", self.policy.replacement)
+        return True
+
+    def occult_attribute(self, rule: Rule, el: Element, name: str) -> bool:
+        value = el.get(name)
         if value is None or not value.strip():
             return False
         if self.is_marker(value):
             self.report.already_occulted += 1
             return False
-        path, annex = self.path(el, None if attribute == "V" else attribute, place)
-        el.set(attribute, self.policy.replacement)
-        self.report.add(rule.id, path, annex)
+        self.note(rule, el, f"/@{local_name(name)}")
+        el.set(name, self.policy.replacement)
         return True
 
-    def remove(self, rule: Rule, el: etree._Element, place: Place | None = None) -> bool:
-        path, annex = self.path(el, None, place)
+    def remove(self, rule: Rule, el: Element) -> bool:
+        self.note(rule, el)
         _remove(el)
-        self.report.add(rule.id, path, annex)
         return True
 
-    # -- rules -------------------------------------------------------------------------
+    def keep_only_value(self, rule: Rule, el: Element) -> bool:
+        """A kept field loses what is not its ``V``: nothing else in it can be classified."""
+        if _only_value(el):
+            return False
+        self.note(rule, el)
+        value = el.get("V")
+        el.attrib.clear()
+        el.text = None
+        for child in list(el):
+            el.remove(child)
+        if value is not None:
+            el.set("V", value)
+        return True
+
+    # -- conditions --------------------------------------------------------------------
     def classify(self, label: str, siret: str | None = None) -> str:
         key = (label, bool(siret and siret.strip()))
         kind = self._kinds.get(key)
@@ -161,15 +190,17 @@ class _Run:
             kind = self._kinds[key] = classify_beneficiary(label, siret=siret)
         return kind
 
-    def beneficiary_reason(self, rule: Rule, record: etree._Element) -> str | None:
-        """``person``, ``uncertain`` or ``None`` (keep) for a record without a usable code."""
-        label = _value(record, rule.label) or ""
-        if self.is_marker(label):
+    def beneficiary_reason(self, rule: Rule, record: Element) -> str | None:
+        """``person``, ``uncertain`` or ``None`` (keep) for a record without a usable code:
+        every occurrence of the label must be an organisation's for the record to be kept."""
+        labels = records.values(record, rule.label) if rule.label else []
+        if not labels or any(self.is_marker(label) for label in labels):
             return "uncertain"
-        kind = self.classify(label, _value(record, "Siret"))
-        if kind == "person":
+        siret = records.first_value(record, "Siret")
+        kinds = {self.classify(label, siret) for label in labels}
+        if "person" in kinds:
             return "person"
-        if kind == "organisation" and not self.policy.strict_beneficiaries:
+        if kinds == {"organisation"} and not self.policy.strict_beneficiaries:
             self.report.organisations_kept += 1
             return None
         return "uncertain"
@@ -178,116 +209,133 @@ class _Run:
         """Occult a marker too, so that it counts as already occulted."""
         return bool(value) and (self.is_marker(value) or self.classify(value) == "person")
 
-    def reason(self, rule: Rule, record: etree._Element) -> str | None:
-        """Why the rule applies to this record (``None``: it does not)."""
+    def reason(self, rule: Rule, record: Element) -> str | None:
+        """Why the rule applies to this record (``None``: it does not). Repeated code
+        fields are read together: one of them saying "person" is enough."""
         condition = rule.condition
-        if condition is Condition.ALWAYS:
+        if condition in (Condition.ALWAYS, Condition.PERSON_LABEL):
             return "always"
+        codes = [code.strip().upper() for code in records.values(record, rule.code or "")]
         if condition is Condition.NOT_PUBLIC_BODY:
-            code = (_value(record, rule.code) or "").strip()
-            return None if code == "U" else "private"
-        if condition is Condition.NATURAL_PERSON:
-            code = (_value(record, rule.code) or "").strip().upper()
-            if _LEGAL_NATURE.match(code):
-                return "person" if code == "P3" else None
+            return None if codes and all(code == "U" for code in codes) else "private"
+        if condition is Condition.NATURAL_PERSON and codes:
+            if "P3" in codes:
+                return "person"
+            if all(_LEGAL_NATURE.match(code) for code in codes):
+                return None
         return self.beneficiary_reason(rule, record)
 
-    def apply_record(self, rule: Rule, record: etree._Element, place: Place | None = None) -> None:
+    # -- rules -------------------------------------------------------------------------
+    def apply_record(self, rule: Rule, record: Element) -> None:
         reason = self.reason(rule, record)
-        if reason is None:
-            return
-        label = _value(record, rule.label) if rule.label else None
+        labels = records.values(record, rule.label) if reason == "person" and rule.label else []
         changed = 0
-        if rule.fields:
-            for child in record.iterchildren(*map(_q, rule.fields)):
-                changed += self.occult(rule, child, place=place)
-        if rule.removed_fields:
-            for child in list(record.iterchildren(*map(_q, rule.removed_fields))):
-                changed += self.remove(rule, child, place)
+        for child in records.fields(record, *rule.fields, *rule.removed_fields):
+            name = local_name(child.tag)
+            if name in rule.removed_fields and reason is not None:
+                changed += self.remove(rule, child)
+            elif name in rule.removed_fields:
+                changed += self.keep_only_value(rule, child)
+            elif name in rule.fields:
+                occult = reason is not None and (
+                    rule.condition is not Condition.PERSON_LABEL
+                    or self.is_person_label(child.get("V"))
+                )
+                changed += self.occult(rule, child) if occult else self.keep_only_value(rule, child)
+        if reason is None or rule.condition not in _PRIVATE_RECORD_CONDITIONS:
+            return
+        if record.attrib:
+            self.note(rule, record, "/@*")
+            record.attrib.clear()
         if not changed or rule.condition not in _BENEFICIARY_CONDITIONS:
             return
         if reason == "person":
             self.report.natural_person_records += 1
-            if label and not self.is_marker(label):
-                self._persons.add(hashlib.blake2b(normalise(label).encode()).digest())
+            for label in labels:
+                if not self.is_marker(label):
+                    self._persons.add(hashlib.blake2b(normalise(label).encode()).digest())
             self.report.natural_persons = len(self._persons)
         else:
             self.report.uncertain_beneficiaries += 1
 
-    @cached_property
-    def annexes(self) -> list[etree._Element]:
-        """Every ``Annexes`` of the budget, looked up once (the budget holds every line);
-        the XSD allows one, but an invalid document must not keep a second one unread."""
-        budget = self.doc.budget
-        return [] if budget is None else list(budget.iterchildren(_q("Annexes")))
+    def run_record(self, rule: Rule) -> None:
+        for record in self.found[rule.element]:
+            self.apply_record(rule, record)
 
-    def run_annex(self, rule: Rule) -> None:
-        block_tag, record_tag = _q(rule.block_name), _q(rule.element)
-        blocks = (b for annexes in self.annexes for b in annexes.iterchildren(block_tag))
-        for block in blocks:
-            if rule.condition in _FIELD_CONDITIONS:
-                self.run_fields(rule, block, record_tag)
-                continue
-            block_path, annex = self.path(block)
-            for index, record in enumerate(block.iterchildren(record_tag), 1):
-                place = Place(f"{block_path}/{rule.element}[{index}]", annex, record)
-                self.apply_record(rule, record, place)
+    def run_stray_fields(self) -> None:
+        """A field found outside the records it belongs to: whose it is cannot be told."""
+        rules = {n: r for r in RULES for n in r.fields + r.removed_fields}
+        for name, owners in FIELD_OWNERS.items():
+            for el in self.found[name]:
+                parent = el.getparent()
+                if parent is None or not self.attached(el):
+                    continue  # removed with its record's field, or the root itself
+                if local_name(parent.tag) not in owners:
+                    self.occult(rules[name], el)
 
-    def run_fields(self, rule: Rule, block: etree._Element, record_tag: str) -> None:
-        """Rules decided field by field: one C-level scan for the fields, no record loop."""
-        removed = set(map(_q, rule.removed_fields))
-        for el in list(block.iter(*map(_q, rule.fields + rule.removed_fields))):
-            record = el.getparent()
-            if record.tag != record_tag or record.getparent() is not block:
-                continue
-            if el.tag in removed:
-                self.remove(rule, el)
-            elif rule.condition is Condition.ALWAYS or self.is_person_label(el.get("V")):
-                self.occult(rule, el)
-
-    def run_budget_path(self, rule: Rule) -> None:
-        path = "/".join(q(step) for step in rule.element.split("/"))
-        for el in self.doc.budget_root.iterfind(path):
-            self.apply_record(rule, el)
-
-    def run_anywhere(self, rule: Rule) -> None:
-        for el in self.doc.budget_root.iter(q(rule.element)):
+    def run_element(self, rule: Rule) -> None:
+        for el in self.found[rule.element]:
             self.occult(rule, el)
 
-    def run_cfu(self, rule: Rule) -> None:
-        if not self.doc.is_cfu:
-            return
-        tag = f"{{{NS_COMPTABLE}}}{rule.element}"
-        for part in self.doc.root.iterfind(f"{{{NS_COMPTABLE}}}DocumentComptable"):
-            for el in part.iter(tag):
-                for name in rule.fields:
-                    self.occult(rule, el, name.removeprefix("@"))
+    def run_attributes(self, rule: Rule) -> None:
+        wanted = {name.removeprefix("@") for name in rule.fields}
+        for el in self.found[rule.element]:
+            for name in list(el.attrib):
+                if local_name(name) in wanted:
+                    self.occult_attribute(rule, el, name)
 
-    def run_cfu_root(self, rule: Rule) -> None:
-        if not self.doc.is_cfu:
+    def run_removed(self, rule: Rule) -> None:
+        for el in self.found[rule.element]:
+            if el.getparent() is not None and self.attached(el):
+                self.remove(rule, el)
+
+    def run_free_text(self, rule: Rule) -> None:
+        """Text, comments and processing instructions: in the tree and around the root
+        (``to_bytes`` writes the root element only)."""
+        root = self.doc.root
+        for _ in root.itersiblings(preceding=True):
+            self.report.add(rule.id, "(prologue)")
+        for _ in root.itersiblings():
+            self.report.add(rule.id, "(epilogue)")
+        for node in list(root.iter(etree.Comment, etree.PI)):
+            self.remove(rule, node)
+        # Real documents hold whitespace only: a serialisation of the text (C-level) says
+        # so faster than looking at each node.
+        if not etree.tostring(root, method="text", encoding="unicode").strip():
             return
-        for el in self.doc.root.findall(f"{{{NS_CFU}}}{rule.element}"):
-            self.remove(rule, el)
+        for text in _STRAY_TEXT(root):
+            parent = text.getparent()
+            if text.is_tail:
+                self.note(rule, parent, "/following-sibling::text()")
+                parent.tail = None
+            else:
+                self.note(rule, parent, "/text()")
+                parent.text = None
 
     def run_integrity(self, rule: Rule) -> None:
         if not self.report.changed:
             return
-        namespace = _NAMESPACES[rule.element]
-        for el in self.doc.budget_root.findall(f"{{{namespace}}}{rule.element}"):
+        for el in self.found[rule.element]:
             self.remove(rule, el)
 
     def run(self) -> AnonymisationReport:
         runners = {
-            Scope.ANNEX: self.run_annex,
-            Scope.BUDGET_PATH: self.run_budget_path,
-            Scope.ANYWHERE: self.run_anywhere,
-            Scope.CFU: self.run_cfu,
-            Scope.CFU_ROOT: self.run_cfu_root,
-            Scope.INTEGRITY: self.run_integrity,
+            Scope.RECORD: self.run_record,
+            Scope.ELEMENT: self.run_element,
+            Scope.ATTRIBUTES: self.run_attributes,
+            Scope.REMOVED: self.run_removed,
+            Scope.FREE_TEXT: self.run_free_text,
         }
-        # Seals and signatures last: they are removed only if something else changed.
-        for rule in sorted(RULES, key=lambda r: r.scope is Scope.INTEGRITY):
-            runners[rule.scope](rule)
+        for scope in _ORDER:
+            for rule in RULES:
+                if rule.scope is scope:
+                    runners[scope](rule)
+            if scope is Scope.RECORD:
+                self.run_stray_fields()
+        # Seals last: they are removed only if something else changed.
+        for rule in RULES:
+            if rule.scope is Scope.INTEGRITY:
+                self.run_integrity(rule)
         return self.report
 
 

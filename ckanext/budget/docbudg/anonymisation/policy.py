@@ -46,20 +46,22 @@ DEFAULT_POLICY = AnonymisationPolicy()
 
 
 class Scope(str, Enum):
-    """Where the engine looks for a rule's element."""
+    """What a rule does with the elements it names. Every element is found by local name,
+    anywhere in the file and in any namespace (``records``): where a record stands or how
+    its namespace is written never lets it escape a rule."""
 
-    ANNEX = "annex"
-    """``Budget/Annexes/DATA_<record>/<record>``."""
-    BUDGET_PATH = "budget_path"
-    """A fixed path under ``DocumentBudgetaire``."""
-    ANYWHERE = "anywhere"
-    """Every element of that name in the budget part."""
-    CFU = "cfu"
-    """Every element of that name in the CFU's accounting part (``DocumentComptable``)."""
-    CFU_ROOT = "cfu_root"
-    """A child of the ``CompteFinancierUnique`` root."""
+    RECORD = "record"
+    """Records (``CONCOURS``, ``PJRef``…): the rule's fields among their children."""
+    ELEMENT = "element"
+    """The element itself is occulted (``Champ_Editeur``)."""
+    ATTRIBUTES = "attributes"
+    """Attributes of the element (``Edition@Utilisateur``) are occulted."""
+    REMOVED = "removed"
+    """The element is removed with everything in it (signatures)."""
+    FREE_TEXT = "free_text"
+    """Text content, comments and processing instructions, anywhere in the file."""
     INTEGRITY = "integrity"
-    """Seals and signatures of the budget part: removed once anything else changed."""
+    """Seals of the original bytes: removed once anything else changed."""
 
 
 class Condition(str, Enum):
@@ -100,18 +102,12 @@ class Rule:
     removed_fields: tuple[str, ...] = ()
     """Fields removed rather than occulted (optional in the XSD, type rejects text)."""
     why: str = ""
-    block: str | None = None
-    """Annex block when it is not ``DATA_<record>`` (``DATA_MEMBRESASA/MEMBREASA``)."""
-
-    @property
-    def block_name(self) -> str:
-        return self.block or f"DATA_{self.element}"
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "concours_beneficiary",
-        Scope.ANNEX,
+        Scope.RECORD,
         "CONCOURS",
         Condition.NATURAL_PERSON,
         ("LibOrgaBenef", "DenomOuNumSubv", "LibPrestaNat", "ObjSubv"),
@@ -123,7 +119,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "fond_aides_eco_beneficiary",
-        Scope.ANNEX,
+        Scope.RECORD,
         "FOND_AIDES_ECO",
         Condition.NOT_ORGANISATION,
         ("LibBenef",),
@@ -131,8 +127,26 @@ RULES: tuple[Rule, ...] = (
         why="Economic aid often goes to sole traders, who are natural persons.",
     ),
     Rule(
+        "fond_europeen_beneficiary",
+        Scope.RECORD,
+        "FOND_EUROPEEN",
+        Condition.NOT_ORGANISATION,
+        ("LibBenef",),
+        label="LibBenef",
+        why="European funds managed by the authority go to farmers and sole traders too.",
+    ),
+    Rule(
+        "fond_europeen_operation",
+        Scope.RECORD,
+        "FOND_EUROPEEN",
+        Condition.PERSON_LABEL,
+        ("LibOper",),
+        label="LibOper",
+        why="An operation may be labelled with its beneficiary's name.",
+    ),
+    Rule(
         "pret_beneficiary",
-        Scope.ANNEX,
+        Scope.RECORD,
         "PRET",
         Condition.ALWAYS,
         ("NomBenefPret",),
@@ -140,16 +154,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "membreasa_owner",
-        Scope.ANNEX,
+        Scope.RECORD,
         "MEMBREASA",
         Condition.ALWAYS,
         ("Proprietaire",),
         why="Owners of the land of an association syndicale autorisée are mostly people.",
-        block="DATA_MEMBRESASA",
     ),
     Rule(
         "provision_label",
-        Scope.ANNEX,
+        Scope.RECORD,
         "PROVISION",
         Condition.ALWAYS,
         ("LibNatProv", "LibObjProv"),
@@ -157,7 +170,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "personnel_pay",
-        Scope.ANNEX,
+        Scope.RECORD,
         "PERSONNEL",
         Condition.ALWAYS,
         (),
@@ -166,7 +179,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "organisme_eng_name",
-        Scope.ANNEX,
+        Scope.RECORD,
         "ORGANISME_ENG",
         Condition.ALWAYS,
         ("NomOrgEng", "RSOrgEng"),
@@ -174,7 +187,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "autre_engagement_beneficiary",
-        Scope.ANNEX,
+        Scope.RECORD,
         "AUTRE_ENGAGEMENT",
         Condition.NOT_PUBLIC_BODY,
         ("NomOrgaBenef", "NatEng"),
@@ -183,7 +196,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "credit_bail_label",
-        Scope.ANNEX,
+        Scope.RECORD,
         "CREDIT_BAIL",
         Condition.ALWAYS,
         ("LibCredBail",),
@@ -191,7 +204,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "dette_label",
-        Scope.ANNEX,
+        Scope.RECORD,
         "DETTE",
         Condition.ALWAYS,
         ("LibTypDette",),
@@ -199,7 +212,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "tiers_operation",
-        Scope.ANNEX,
+        Scope.RECORD,
         "TIERS",
         Condition.PERSON_LABEL,
         ("LibOper",),
@@ -209,7 +222,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "emprunt_guaranteed_beneficiary",
-        Scope.ANNEX,
+        Scope.RECORD,
         "EMPRUNT",
         Condition.PERSON_LABEL,
         ("NomBenefEmprGaranti",),
@@ -219,15 +232,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pj_name",
-        Scope.BUDGET_PATH,
-        "Budget/BlocBudget/PJRef",
+        Scope.RECORD,
+        "PJRef",
         Condition.ALWAYS,
         ("NomPJ",),
         why="File names of attachments often name people (deliberations, contracts).",
     ),
     Rule(
         "champ_editeur",
-        Scope.ANYWHERE,
+        Scope.ELEMENT,
         "Champ_Editeur",
         Condition.ALWAYS,
         (),
@@ -235,7 +248,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cfu_agent_login",
-        Scope.CFU,
+        Scope.ATTRIBUTES,
         "Edition",
         Condition.ALWAYS,
         ("@Utilisateur",),
@@ -243,7 +256,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cfu_accountant_name",
-        Scope.CFU,
+        Scope.ATTRIBUTES,
         "Gestion",
         Condition.ALWAYS,
         ("@NomComptable",),
@@ -251,7 +264,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cfu_signatures",
-        Scope.CFU_ROOT,
+        Scope.REMOVED,
         "Signatures",
         Condition.ALWAYS,
         (),
@@ -270,16 +283,42 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "budget_signature",
-        Scope.INTEGRITY,
+        Scope.REMOVED,
         "Signature",
-        Condition.DOCUMENT_CHANGED,
+        Condition.ALWAYS,
         (),
         action=Action.REMOVE,
-        why="XML signature of the budget part (ds:Signature): false after any change.",
+        why="XML signatures (ds:Signature) name their signer in a certificate, and are false "
+        "once a value changed.",
+    ),
+    Rule(
+        "free_text",
+        Scope.FREE_TEXT,
+        "*",
+        Condition.ALWAYS,
+        (),
+        action=Action.REMOVE,
+        why="A budget document carries every value in a V attribute; text content, comments "
+        "and processing instructions are never part of it and cannot be classified.",
     ),
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+OTHER_OWNERS: dict[str, tuple[str, ...]] = {"NatEng": ("ORGANISME_ENG",)}
+"""Records the XSD also puts a rule's field in, without personal data (kept there)."""
+FIELD_OWNERS: dict[str, frozenset[str]] = {
+    name: frozenset(
+        [r.element for r in RULES if name in r.fields + r.removed_fields]
+        + list(OTHER_OWNERS.get(name, ()))
+    )
+    for rule in RULES
+    if rule.scope is Scope.RECORD
+    for name in rule.fields + rule.removed_fields
+}
+"""Each field a rule occults or removes, and the records it belongs to. Found anywhere
+else (outside any record, in a record of another kind), whose person it names cannot be
+told: it is occulted."""
 
 # Places that may look personal but are kept, and why (the policy's documented decisions).
 KEPT_ON_PURPOSE: tuple[tuple[str, str], ...] = (

@@ -124,7 +124,7 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
                 "the authority's 14-digit SIRET or name is missing.",
             ),
         )
-    records = list(doc.annex_elements("CONCOURS"))
+    records = doc.records("CONCOURS")
     if not records:
         raise NothingToExport(NAME, NO_ANNEX)
     schema = load_schema(SUBVENTIONS)
@@ -157,7 +157,7 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
         "idRAE": "",
         "dispositifAide": "",
     }
-    for index, record in enumerate(doc.annex_records("CONCOURS")):
+    for index, record in enumerate(doc.record_rows("CONCOURS")):
         row = dict(common)
         row.update(
             nomBeneficiaire=_text(record, "LibOrgaBenef"),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .. import records
 from ..messages import Message
-from ..model import BudgetDocument, q, to_decimal
+from ..model import BudgetDocument, to_decimal
 from .money import amount_params
 from .report import INFO, LAYER_ANNEXES, WARNING, FindingCollector
 
@@ -58,7 +59,7 @@ def check_annexes(doc: BudgetDocument, collector: FindingCollector) -> None:
     paid = _paid_private_grants(doc)
     if paid <= 0:
         return
-    grants = list(doc.annex_elements("CONCOURS"))
+    grants = doc.records("CONCOURS")
     annexes = doc.annexes
     where = annexes if annexes is not None else doc.budget
     line = where.sourceline if where is not None else None
@@ -76,9 +77,7 @@ def check_annexes(doc: BudgetDocument, collector: FindingCollector) -> None:
         return
     listed = Decimal(0)
     for grant in grants:
-        amount = grant.find(q("MtSubv"))
-        value = to_decimal(amount.get("V")) if amount is not None else None
-        listed += value or Decimal(0)
+        listed += to_decimal(records.first_value(grant, "MtSubv")) or Decimal(0)
     if listed < paid:
         message = _CONCOURS_BELOW.with_params(
             count=len(grants), **amount_params(listed=listed, paid=paid)

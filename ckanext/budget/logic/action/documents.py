@@ -177,7 +177,7 @@ def budget_validate(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     lang = data_dict.get("lang") if data_dict.get("lang") in ("fr", "en") else None
     lang = lang or settings.current_language()
     try:
-        prepared = upload.prepare(file.stream, validate_now=True)
+        prepared = upload.prepare(file.stream, complete=True)
     except errors.BudgetDocError as error:
         return {
             "readable": False,
