@@ -1,8 +1,9 @@
-"""``ckan budget …``: re-process stored budget documents, list their statuses; the
-aggregation rule sets' commands (``ckan budget rules``) live with the rule sets.
+"""``ckan budget …``: re-process stored budget documents, list their statuses, sweep the
+storage; the aggregation rule sets' commands (``ckan budget rules``) live with the rule sets.
 
 ``reprocess`` does what the re-process button does (a job per document, or the work
-right away with ``--sync``), for one resource, one dataset or every document.
+right away with ``--sync``), for one resource, one dataset or every document. ``sweep``
+removes or puts back the files left by killed uploads (see ``sweep``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from . import db, processing
+from . import sweep as storage_sweep
+from .docbudg.messages import default_language
 from .rulesets.cli import rules
 
 __all__ = ["budget"]
 
 
-@click.group(short_help="Budget documents: re-process them, list their statuses.")
+@click.group(short_help="Budget documents: re-process them, list their statuses, sweep files.")
 def budget() -> None:
     """Commands of ckanext-budget."""
 
@@ -91,3 +94,26 @@ def status(target: str | None) -> None:
             )
         )
     click.echo(f"{len(records)} document(s).")
+
+
+@budget.command()
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    default=storage_sweep.GRACE_MINUTES,
+    show_default=True,
+    metavar="MINUTES",
+    help="Leave files modified more recently, unless the database shows no upload in progress.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: from the locale.")
+def sweep(older_than: float, dry_run: bool, lang: str | None) -> None:
+    """Remove or put back the files of uploads whose web process was killed: files of no
+    resource, copies kept aside, temporary files. Exit code 1 when a file was kept because
+    what the database records could not tell what to do with it."""
+    model.Session.remove()  # its transaction, open since CKAN started, would look in use
+    report = storage_sweep.sweep(older_than=older_than * 60, dry_run=dry_run)
+    for line in report.lines(lang or default_language()):
+        click.echo(line)
+    if report.undecided:
+        raise click.exceptions.Exit(1)

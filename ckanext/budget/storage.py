@@ -8,6 +8,8 @@ ends in an internal error (HTTP 500) with a half-written temporary file left beh
 
 :func:`guarded_uploader` wraps the portal's local uploader so that:
 
+- the resource's upload lock (:data:`UPLOAD_LOCK`) is held until the transaction ends, so
+  ``ckan budget sweep`` (``sweep``) never touches the files of an upload in progress;
 - the budget document's row is locked before its file is replaced, so a background job
   stores results only for the file still stored (see ``processing.run``);
 - the replaced file is kept aside (a hard link) until the transaction commits; if the
@@ -15,6 +17,9 @@ ends in an internal error (HTTP 500) with a half-written temporary file left beh
 - a write that fails (disk full, read-only, I/O error) removes its partial file and the
   upload is refused with a clear message: nothing is created, an update keeps its
   previous file and results.
+
+A process killed before its transaction ends runs none of this: ``sweep`` (``ckan budget
+sweep``, and each job worker as it starts) puts its files right afterwards.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ log = logging.getLogger(__name__)
 
 _FILES_KEY = "ckanext_budget_written_files"
 PREVIOUS_MARK = "~previous-"
+UPLOAD_LOCK = 0x62756467
+"""Class of the PostgreSQL advisory lock (``pg_advisory_xact_lock(UPLOAD_LOCK,
+hashtext(resource id))``) an upload holds on its resource until its transaction ends."""
 
 STORAGE_FULL = Message(
     "Le stockage des fichiers du portail est plein : le document n'a pas été enregistré "
@@ -110,6 +118,7 @@ class GuardedUpload:
         if not (self._inner.filename or self._inner.clear):
             self._inner.upload(id, max_size)
             return
+        _lock_upload(id)
         _lock_document(id)
         path = self._inner.get_path(id)
         previous = _set_aside(path)
@@ -130,6 +139,14 @@ def _refusal(error: OSError) -> tk.ValidationError:
     log.error("could not write to the storage: %s", os.strerror(error.errno or 0))
     message = _MESSAGES.get(error.errno or 0, STORAGE_ERROR)
     return tk.ValidationError({"upload": [message.text(settings.current_language())]})
+
+
+def _lock_upload(resource_id: str) -> None:
+    """Hold the resource's upload lock until the transaction ends: a sweep waits."""
+    model.Session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(:lock, hashtext(:id))"),
+        {"lock": UPLOAD_LOCK, "id": resource_id},
+    )
 
 
 def _lock_document(resource_id: str) -> None:

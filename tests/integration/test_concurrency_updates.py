@@ -23,12 +23,9 @@ from ckan.tests.helpers import call_action
 
 from ckanext.budget import db, processing, settings, upload
 from ckanext.budget.docbudg import reader
-from ckanext.budget.docbudg.aggregation import (
-    aggregate,
-    result_to_dict,
-    ruleset_from_dict,
-    ruleset_to_dict,
-)
+from ckanext.budget.docbudg.aggregation import aggregate, ruleset_from_dict, ruleset_to_dict
+from ckanext.budget.docbudg.figures.big_numbers import big_numbers
+from ckanext.budget.docbudg.figures.results import result_of
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import file_storage, sample_bytes, upload_resource
@@ -101,8 +98,8 @@ def assert_one_input_whole(resource_id: str, inputs: dict[str, bytes]) -> str:
     assert aggregation.content_sha256 == record.content_sha256
     ruleset = service.applicable(record.package_id)
     assert (aggregation.ruleset_id, aggregation.ruleset_version) == (ruleset.id, ruleset.version)
-    expected = result_to_dict(aggregate(doc, service.ruleset(ruleset)), with_lines=False)
-    assert aggregation.result == json.loads(json.dumps(expected))
+    expected = result_of(aggregate(doc, service.ruleset(ruleset)), big_numbers(doc))
+    assert aggregation.result == json.loads(json.dumps(expected.to_json()))
     return record.content_sha256
 
 

@@ -4,17 +4,19 @@ real path, then every one of those places is searched for the names."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ckan.lib import uploader
 from ckan.lib.redis import connect_to_redis
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 
-from ckanext.budget import db
+from ckanext.budget import db, processing
 
 from ..fixtures.privacy import SYNTHETIC_PERSON_NAMES, make_document_with_personal_data
 from .budget_uploads import sample_bytes, upload_resource
@@ -122,3 +124,24 @@ def test_refused_upload_error_quotes_no_personal_data(dataset: dict[str, Any]) -
     with pytest.raises(tk.ValidationError) as info:
         upload_resource(dataset["id"], broken, "broken.xml")
     assert leaks(str(info.value.error_dict).encode()) == []
+
+
+def test_reprocessing_replaces_a_stored_file_that_still_holds_personal_data(
+    dataset: dict[str, Any],
+) -> None:
+    """A file stored by an earlier version, before the policy occulted what it holds, is
+    replaced by its anonymised version when it is processed again."""
+    resource = upload_resource(
+        dataset["id"], sample_bytes("crach/Crach_lotissement_BP_2022.xml"), "bp.xml"
+    )
+    path = Path(uploader.get_resource_uploader(resource).get_path(resource["id"]))
+    path.write_bytes(make_document_with_personal_data("ISO-8859-1"))
+    assert leaks(storage_blob())
+
+    processing.reprocess(resource["id"], in_background=False)
+
+    assert leaks(storage_blob()) == []
+    record = db.get_document(resource["id"])
+    assert record.status == db.STATUS_DONE
+    assert record.header["libelle_coll"] == "COMMUNE EXEMPLE"
+    assert record.content_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

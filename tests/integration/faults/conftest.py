@@ -94,8 +94,10 @@ class Portal:
         postgres: PrivatePostgres,
         redis_server: PrivateRedis,
         storage: Path,
+        env: dict[str, str],
     ) -> None:
         self.server = server
+        self.env = env  # of its CKAN processes: another server or a command shares its state
         self.postgres = postgres
         self.redis = redis_server
         self.storage = storage
@@ -162,7 +164,7 @@ def portal_session(
         CKAN_STORAGE_PATH=str(storage),
     )
     server = CkanServer(env, workdir)
-    yield Portal(server, private_postgres, private_redis, storage)
+    yield Portal(server, private_postgres, private_redis, storage, env)
     server.stop()
 
 

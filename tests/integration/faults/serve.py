@@ -9,7 +9,11 @@ has two test hooks:
   created and written there as JSON before serving;
 - ``BUDGET_FAULTS_GATE`` (a folder): once a test creates ``armed`` in it, the next
   upload stops after CKAN has written its file and before its results are stored, writes
-  ``reached`` and waits for ``release`` — the moment a test stops the database.
+  ``reached`` and waits for ``release`` — the moment a test stops the database;
+- in the same folder, while ``hold-<point>`` exists, every upload reaching that point
+  writes ``<point>-<n>`` and waits for ``release`` (or to be killed): ``writing`` (its
+  temporary file written, not yet renamed), ``written`` (its file in place, the
+  transaction open), ``committed`` (committed, the previous file not yet removed).
 """
 
 from __future__ import annotations
@@ -18,17 +22,20 @@ import json
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from ckan import model
 from ckan.cli import db as ckan_db
 from ckan.cli import load_config
 from ckan.config.middleware import make_app
+from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 from werkzeug.serving import run_simple
 
-from ckanext.budget import processing
+from ckanext.budget import processing, storage
 
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN = "faults-admin"
@@ -46,6 +53,38 @@ def gated(function: Any, gate: Path) -> Any:
         return function(*args, **kwargs)
 
     return wrapper
+
+
+def hold(gate: Path, point: str) -> None:
+    """Wait here, while the test holds ``point``, for ``release`` (or to be killed)."""
+    if not (gate / f"hold-{point}").exists():
+        return
+    (gate / f"{point}-{uuid.uuid4().hex}").touch()
+    deadline = time.monotonic() + 120
+    while not (gate / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def install_holds(gate: Path) -> None:
+    copy_file = uploader._copy_file
+    upload = storage.GuardedUpload.upload
+
+    def copying(input_file: Any, output_file: Any, max_size: int) -> None:
+        copy_file(input_file, output_file, max_size)
+        output_file.flush()
+        hold(gate, "writing")
+
+    def uploading(self: Any, id: str, max_size: int = 10) -> None:
+        upload(self, id, max_size)
+        hold(gate, "written")
+
+    @sa.event.listens_for(model.Session, "after_commit", insert=True)
+    def committed(session: Any) -> None:  # before storage's listener removes the copy
+        if session.info.get(storage._FILES_KEY) and not session.in_nested_transaction():
+            hold(gate, "committed")
+
+    uploader._copy_file = copying
+    storage.GuardedUpload.upload = uploading
 
 
 def create_admin(app: Any, path: Path) -> None:
@@ -72,7 +111,9 @@ def main() -> None:
     with app._wsgi_app.app_context():
         ckan_db._run_migrations("")
         ckan_db._migrate_plugins(apply=True)
-    processing.sync_package = gated(processing.sync_package, Path(os.environ["BUDGET_FAULTS_GATE"]))
+    gate = Path(os.environ["BUDGET_FAULTS_GATE"])
+    processing.sync_package = gated(processing.sync_package, gate)
+    install_holds(gate)
     create_admin(app, Path(os.environ["BUDGET_FAULTS_SETUP"]))
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)
 

@@ -195,6 +195,22 @@ class CkanServer:
     def release_gate(self) -> None:
         (self.gate / "release").touch()
 
+    def hold(self, point: str | None) -> None:
+        """Uploads stop at ``point`` (``writing``, ``written``, ``committed``; ``None``:
+        nowhere) from now on (see ``serve.py``)."""
+        for held in self.gate.glob("hold-*"):
+            held.unlink()
+        if point:
+            (self.gate / f"hold-{point}").touch()
+
+    def wait_held(self, point: str, count: int) -> None:
+        wait_until(lambda: len(list(self.gate.glob(f"{point}-*"))) >= count, 60, point)
+
+    def kill(self) -> None:
+        """``kill -9``: no request, transaction or clean-up goes on."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
