@@ -241,6 +241,11 @@ compile_translations() {
         [ -f "$po" ] || continue
         "$venv/bin/pybabel" compile -D ckanext-budget -i "$po" -o "${po%.po}.mo" >/dev/null 2>&1
     done
+    # click's own words ("Usage:", "Options"...) for budget-doc, in French.
+    for po in "$ROOT"/ckanext/budget/docbudg/cli/locale/*/LC_MESSAGES/click.po; do
+        [ -f "$po" ] || continue
+        "$venv/bin/pybabel" compile -D click -i "$po" -o "${po%.po}.mo" >/dev/null 2>&1
+    done
 }
 
 run_ruff() {

@@ -1,6 +1,5 @@
 """Rule set files: native round trip, Gironde and spreadsheet imports, CLI, multi-year table."""
 
-import argparse
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +11,6 @@ import yaml
 from ckanext.budget.docbudg.aggregation import (
     RuleSetError,
     aggregate,
-    command,
     dump_ruleset,
     import_gironde,
     import_mapping,
@@ -22,6 +20,7 @@ from ckanext.budget.docbudg.aggregation import (
     result_to_dict,
     ruleset_from_dict,
 )
+from ckanext.budget.docbudg.cli import main
 from ckanext.budget.docbudg.nomenclature import find_plan
 from ckanext.budget.docbudg.reader import read_document
 
@@ -151,10 +150,7 @@ def test_multi_year_table_has_one_column_per_document():
 
 
 def _cli(*argv):
-    parser = argparse.ArgumentParser()
-    command.register(parser.add_subparsers())
-    args = parser.parse_args(["aggregate", *argv])
-    return args.func(args)
+    return main(["aggregate", *argv])
 
 
 def test_cli_writes_csv_and_exits_zero_when_checks_pass(tmp_path):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from ckanext.budget.docbudg.cli import main
+from ckanext.budget.docbudg.cli.language import CATALOGUE_DOMAIN, LOCALE_DIR
 from ckanext.budget.docbudg.model import q
 from ckanext.budget.docbudg.reader import read_document
 
@@ -18,6 +22,18 @@ SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 CRACH_BP = SAMPLES / "crach/Crach_principal_BP_2022.xml"
 MOHON = SAMPLES / "mohon/Mohon_CFU_2023.xml.gz"
 PERSON = "DUPONTEL Jeanne"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def click_catalogue() -> None:
+    """Compile click's French words as the build does (.mo files are never committed)."""
+    source = LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{CATALOGUE_DOMAIN}.po"
+    with source.open("rb") as po:
+        catalogue = read_po(po)
+    part = source.with_suffix(f".{os.getpid()}.part")
+    with part.open("wb") as mo:
+        write_mo(mo, catalogue)
+    part.replace(source.with_suffix(".mo"))
 
 
 @pytest.fixture(autouse=True)
@@ -49,13 +65,27 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_help_follows_the_locale_and_the_lang_option(capsys, monkeypatch):
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    assert "anonymiser puis convertir" in out and "utilisation" in out
+    assert "anonymiser puis convertir" in out and "Utilisation :" in out
+    assert "Commandes:" in out and "Afficher ce message et quitter." in out  # click's words
     code, out, _ = run(capsys, "--lang", "en", "convert", "--help")
     assert code == 0
-    assert "anonymise then convert" in out and "usage" in out
+    assert "anonymise then convert" in out and "Usage:" in out
+    assert "FILE: budget document" in out and "Show this message and exit." in out
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     _code, out, _ = run(capsys, "validate", "--help")
     assert "exit code 1 if it has errors" in out
+    _code, out, _ = run(capsys, "--lang=fr", "validate", "-h")
+    assert "FICHIER : document budgétaire" in out and "[défaut : text]" in out
+    assert os.environ.get("LANGUAGE") is None  # the session's language is given back
+
+
+def test_no_command_and_unknown_options_are_usage_errors_in_the_language(capsys):
+    code, _out, err = run(capsys)
+    assert code == 2 and "Erreur : Commande manquante." in err
+    code, _out, err = run(capsys, "--lang", "de", "info", MOHON)
+    assert code == 2 and "Valeur invalide pour '--lang'" in err
+    code, _out, err = run(capsys, "--lang", "en", "info", MOHON, "--colour")
+    assert code == 2 and "Error: No such option" in err
 
 
 def test_aggregation_subcommand_is_plugged_in(capsys):
@@ -93,7 +123,7 @@ def test_anonymise_writes_the_document_and_the_report(capsys, tmp_path, with_a_p
     assert "personne" in out  # the summary, in French
     assert json.loads(report.read_text("utf-8"))
     code, _out, _ = run(
-        capsys, "anonymise", with_a_person, "-o", tmp_path / "x.xml", "--replacement", "XXX"
+        capsys, "anonymize", with_a_person, "-o", tmp_path / "x.xml", "--replacement", "XXX"
     )
     assert code == 0 and b'V="XXX"' in (tmp_path / "x.xml").read_bytes()
 
@@ -144,6 +174,12 @@ def test_errors_are_messages_not_tracebacks_and_never_quote_the_document(capsys,
     code, _out, err = run(capsys, "--lang", "en", "info", tmp_path / "missing.xml")
     assert code == 4
     assert "cannot read or write" in err and "Traceback" not in err
+
+
+def test_budget_doc_debug_shows_the_error_itself(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("BUDGET_DOC_DEBUG", "1")
+    with pytest.raises(FileNotFoundError):
+        main(["info", str(tmp_path / "missing.xml")])
 
 
 def test_usage_errors_exit_with_2(capsys):

@@ -9,15 +9,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ckanext.budget.docbudg import cli_batch
-from ckanext.budget.docbudg.cli import main
+from ckanext.budget.docbudg.cli import batch_run, main
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 CRACH_BP = SAMPLES / "crach/Crach_principal_BP_2022.xml"
-PROCESS_FILE = cli_batch.process_file
+PROCESS_FILE = batch_run.process_file
 
 
-def _killed_on_poison(path: Path, rel: str, options: cli_batch.BatchOptions) -> dict[str, Any]:
+def _killed_on_poison(path: Path, rel: str, options: batch_run.BatchOptions) -> dict[str, Any]:
     """The real work, except that the worker handling ``poison.xml`` ends abruptly."""
     if rel == "poison.xml":
         os._exit(137)
@@ -26,7 +25,7 @@ def _killed_on_poison(path: Path, rel: str, options: cli_batch.BatchOptions) -> 
 
 def test_a_worker_killed_by_one_file_fails_that_file_only(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LANGUAGE", "en")
-    monkeypatch.setattr(cli_batch, "process_file", _killed_on_poison)
+    monkeypatch.setattr(batch_run, "process_file", _killed_on_poison)
     source = tmp_path / "in"
     source.mkdir()
     names = [f"doc_{i}.xml" for i in range(7)] + ["poison.xml"]

@@ -1,4 +1,4 @@
-"""``budget-doc batch``: the pipeline over a directory, in several processes.
+"""The run of ``budget-doc batch``: the pipeline over a directory, in several processes.
 
 One bad file never stops the batch: each file ends as ``valid``, ``warnings``, ``errors``
 (validation errors; outputs still written) or ``failed`` (unreadable or crashed; nothing
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cli_text as T
-from .anonymisation import AnonymisationPolicy
-from .cli_files import document_stem, write_output, xml_payload
-from .errors import BudgetDocError
-from .messages import default_language
-from .pipeline import process
-from .reader import Limits
+from ..anonymisation import AnonymisationPolicy
+from ..errors import BudgetDocError
+from ..messages import default_language
+from ..pipeline import process
+from ..reader import Limits
+from . import texts as T
+from .files import document_stem, write_output, xml_payload
 
 SUMMARY_FIELDS = (
     "file",
@@ -204,6 +204,7 @@ def run_batch(
     limits: Limits,
     plans_dir: str | None,
 ) -> int:
+    """Process every document of ``directory`` into ``out``; the exit code of the batch."""
     directory, out = directory.resolve(), out.resolve()
     if not directory.is_dir():
         raise NotADirectoryError(20, "not a directory", str(directory))

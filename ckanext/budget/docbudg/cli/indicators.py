@@ -4,13 +4,28 @@ table of words in the session's language or as the JSON the portal stores."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from . import cli_text as T
-from .indicators import AMOUNTS, compute, definitions, labels
-from .messages import default_language
-from .reader import DEFAULT_LIMITS, Limits, read_document
+import click
+
+from ..messages import default_language
+from . import texts as T
+from .failures import EXIT_OK
+from .options import Settings, described, document_argument
+
+
+def command(lang: str) -> click.Command:
+    @click.command(
+        "indicators",
+        **described(lang, T.HELP_INDICATORS, (T.FILE_METAVAR.text(lang), T.HELP_FILE)),
+    )
+    @document_argument(lang)
+    @click.option("--json", "as_json", is_flag=True, help=T.HELP_INDICATORS_JSON.text(lang))
+    @click.pass_obj
+    def indicators(settings: Settings, file: str, as_json: bool) -> int:
+        return print_indicators(file, settings, as_json=as_json)
+
+    return indicators
 
 
 def grouped(value: str, lang: str) -> str:
@@ -32,6 +47,8 @@ def euros(value: str, lang: str) -> str:
 
 
 def _rows(result: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    from ..indicators import AMOUNTS, labels
+
     names = labels(lang)
     missing = T.NOT_AVAILABLE.text()
     population = result["population"]
@@ -60,18 +77,15 @@ def _rows(result: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     return rows
 
 
-def print_indicators(
-    path: str | Path,
-    *,
-    limits: Limits = DEFAULT_LIMITS,
-    plans_dir: str | Path | None = None,
-    as_json: bool = False,
-) -> int:
-    doc = read_document(path, limits)
-    result = compute(doc, plans_dir=plans_dir)
+def print_indicators(path: str, settings: Settings, *, as_json: bool) -> int:
+    from ..indicators import AMOUNTS, compute, definitions, labels
+    from ..reader import read_document
+
+    doc = read_document(path, settings.limits())
+    result = compute(doc, plans_dir=settings.plans_dir)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
-        return 0
+        return EXIT_OK
     lang = default_language()
     header = doc.header
     stage = getattr(header.stage, "label_" + lang) if header.stage else header.nat_dec or "-"
@@ -84,4 +98,4 @@ def print_indicators(
     names, texts = labels(lang), definitions(lang)
     for key in ("population", *AMOUNTS, "capacite_desendettement"):
         print(T.DEFINITION_LINE.with_params(label=names[key], text=texts[key]).text())
-    return 0
+    return EXIT_OK

@@ -1,11 +1,12 @@
 """Every text the ``budget-doc`` command shows, in French and English.
 
-Kept apart from the command logic so that a translator reviews one file.
+Kept apart from the command logic so that a translator reviews one file; click's own words
+("Usage:", "Options"…) are in ``locale/fr/LC_MESSAGES/click.po``.
 """
 
 from __future__ import annotations
 
-from .messages import Message
+from ..messages import Message
 
 M = Message
 
@@ -21,17 +22,21 @@ PROG_EPILOG = M(
     "Exit codes: 0 success, 1 document with errors or failed file, 2 wrong usage, "
     "3 file unreadable as a budget document, 4 input/output error.",
 )
-USAGE = M("utilisation : ", "usage: ")
-POSITIONALS = M("arguments", "arguments")
-OPTIONALS = M("options", "options")
-HELP_HELP = M("afficher cette aide et quitter", "show this help and exit")
+ARGUMENT_LINE = M("{name} : {text}", "{name}: {text}")
+COMMAND_METAVAR = M("COMMANDE [ARGUMENTS]...", "COMMAND [ARGS]...")
+ACTION_METAVAR = M("ACTION [ARGUMENTS]...", "ACTION [ARGS]...")
+FILE_METAVAR = M("FICHIER", "FILE")
+TEXT_METAVAR = M("TEXTE", "TEXT")
+MB_METAVAR = M("MO", "MB")
+REPORT_METAVAR = M("RAPPORT.json", "REPORT.json")
+TREE_METAVAR = M("ARBRE", "TREE")
 HELP_LANG = M(
     "langue des messages (par défaut : celle de la session)",
     "language of the messages (default: the session's)",
 )
 HELP_MAX_SIZE = M(
-    "taille maximale acceptée d'un document, en Mo, après décompression (défaut : {default})",
-    "largest accepted document, in MB, after decompression (default: {default})",
+    "taille maximale acceptée d'un document, en Mo, après décompression",
+    "largest accepted document, in MB, after decompression",
 )
 HELP_PLANS_DIR = M(
     "répertoire de plans de comptes importés (défaut : $BUDGET_DOC_PLANS_DIR, puis les "
@@ -83,10 +88,7 @@ HELP_BATCH_DIR = M(
 HELP_BATCH_OUT = M(
     "répertoire des résultats (créé au besoin)", "directory for the results (created if needed)"
 )
-HELP_JOBS = M(
-    "nombre de processus en parallèle (défaut : {default})",
-    "number of processes in parallel (default: {default})",
-)
+HELP_JOBS = M("nombre de processus en parallèle", "number of processes in parallel")
 HELP_PLANS = M("gérer les plans de comptes", "manage the plans de comptes")
 HELP_PLANS_IMPORT = M(
     "importer les planDeCompte.xml officiels d'un répertoire",
@@ -109,6 +111,23 @@ HELP_INDICATORS = M(
 HELP_INDICATORS_JSON = M(
     "écrire les indicateurs en JSON (montants en texte, exacts au centime)",
     "write the indicators as JSON (amounts as text, exact to the cent)",
+)
+HELP_AGGREGATE = M(
+    "agréger des documents selon des règles et contrôler la partition",
+    "aggregate documents with rules and check the partition",
+)
+HELP_AGGREGATE_FILES = M(
+    "document(s) budgétaire(s) (.xml ou .xml.gz)", "budget document(s) (.xml or .xml.gz)"
+)
+HELP_RULES = M(
+    "règles (.yaml/.json, ou arbre JSON de l'outil Gironde) ; « {default} » = par fonction "
+    "et par chapitre d'après le plan de comptes",
+    "rule set (.yaml/.json, or a Gironde JSON tree); '{default}' = by function and by "
+    "chapter from the plan de comptes",
+)
+HELP_TREE = M("seulement cet arbre des règles", "only this tree of the rule set")
+HELP_AGGREGATE_OUTPUT = M(
+    "fichier à écrire (sortie standard par défaut)", "output file (standard output by default)"
 )
 
 # -- output ----------------------------------------------------------------------------
@@ -191,6 +210,10 @@ PER_INHABITANT = M("{amount} par habitant", "{amount} per inhabitant")
 YEARS = M("{years} ans", "{years} years")
 INHABITANTS = M("{count} habitants", "{count} inhabitants")
 NOT_AVAILABLE = M("non disponible", "not available")
+AGGREGATE_CHECKS_FAILED = M(
+    "Contrôles en échec : les catégories ne forment pas une partition exacte.",
+    "Checks failed: the categories are not an exact partition.",
+)
 
 # -- errors ----------------------------------------------------------------------------
 ERROR_PREFIX = M("Erreur : {message}", "Error: {message}")
@@ -218,9 +241,5 @@ ERR_WORKER_DIED = M(
     "même seul. Essayez-le seul avec plus de mémoire.",
     "the process handling this file stopped abruptly (out of memory?), even alone. Try it "
     "alone with more memory.",
-)
-PLUGIN_UNAVAILABLE = M(
-    "Avertissement : les commandes du module « {name} » sont indisponibles ({kind}).",
-    "Warning: the commands of the '{name}' module are unavailable ({kind}).",
 )
 ERR_INTERRUPTED = M("interrompu.", "interrupted.")
