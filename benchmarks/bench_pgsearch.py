@@ -91,7 +91,7 @@ def fill_index(count: int) -> None:
     from ckan.common import config
 
     from ckanext.budget.pgsearch.document import IndexEntry, extract_terms, extract_text
-    from ckanext.budget.pgsearch.index import UPSERT, upsert_params
+    from ckanext.budget.pgsearch.index import upsert
     from ckanext.budget.pgsearch.table import TABLE_NAME, ensure_table
 
     ensure_table()
@@ -140,7 +140,7 @@ def fill_index(count: int) -> None:
             terms=extract_terms(pkg),
             text_by_weight=extract_text(pkg),
         )
-        model.Session.execute(UPSERT, upsert_params(entry))
+        model.Session.execute(upsert(entry))
     model.Session.commit()
     model.Session.execute(sa.text(f"ANALYZE {TABLE_NAME}"))
     model.Session.commit()

@@ -2,60 +2,89 @@
 
 Why: a budget's pages are read by many and changed rarely. Rendering one costs CKAN 10 to
 80 ms of CPU (identifying the visitor, auth checks, templates), so a 2-core server tops out
-near 50–120 pages a second; an answer from here costs 1 to 2 ms (``bench_load.py``).
+near 50–120 pages a second; an answer from here costs well under a millisecond.
 
-What is kept: answers 200 to ``GET`` requests under the extension's addresses
-(:data:`CACHED_PATHS`: the budget dataset type's pages, the explorer, its embeds and data
-files, the annexes, the derived files, the ``budget_*`` read actions of the API) made with
-no sign of a signed-in visitor — no remember-me cookie, no API token header, no
-``REMOTE_USER``, no session cookie but one of a session that only holds a CSRF token —,
-whose body is at most a tenth of the cache, that set no cookie but CKAN's session cookie
-and no ``Cache-Control: no-store``. Such an answer is by construction the one every
-anonymous visitor gets: a private dataset's pages are never 200 for them, so they are
-never kept.
+Who is anonymous: the one thing this cache must never get wrong, since a signed-in
+member's page served to someone else leaks private data. So it never guesses on its own:
 
-One part of a page is each visitor's own: the CSRF token of CKAN's language selector (a
-form that posts) and of its ``<meta>`` tag. Each visitor served from here gets a token of
-a new session of their own in its place, with that session's cookie, as CKAN would have
-given them; a page holding a token field of another value is not kept.
+- An answer is *kept* only when CKAN itself, once its login machinery ran for the
+  request, found the visitor anonymous (a Flask ``after_request`` hook marks the request),
+  and the request also passes the serving rule below. Only answers 200 of known length,
+  at most a tenth of the cache, that set no cookie but the session's and are not
+  ``no-store``, to ``GET`` requests under :data:`CACHED_PATHS`.
+- A kept answer is *served* only to a request that carries no credential as CKAN reads
+  them: cookies parsed by the request class Flask uses (Werkzeug's parser, which
+  Flask-Login and Flask's sessions read too), a session cookie opened through Flask's
+  session interface and accepted only when it holds nothing but a CSRF token and flags;
+  no remember-me cookie, no API token header, no ``REMOTE_USER``.
+- A request it cannot classify the way CKAN will (a session or remember-me cookie name in
+  the header that Werkzeug does not parse exactly once, a header Werkzeug cannot read) is
+  passed on to CKAN untouched: neither kept nor served. The old rule parsed cookies with
+  ``http.cookies``, which silently drops a header it cannot read while Werkzeug still
+  finds the session in it: a member's private page was kept and served to anyone.
 
-When it is stale: every write committed to the database by any process that loads the
-plugin (web, ``ckan jobs worker``, command line) sets a new random *generation* in Redis
-as it commits, and again once its connection goes back to the pool (the commit landed).
-An entry is served only while the generation read when its request began is still
-current and it is younger than ``ckanext.budget.page_cache.seconds``. Without Redis
+Each visitor's own part of a page: the CSRF token of CKAN's language selector and of its
+``<meta>`` tag. A visitor served from here gets a token of their own session in its place
+(a new session, with its cookie, when they have none), as CKAN would have given them; a
+page holding a token field of another value is not kept. Such pages are marked
+``Cache-Control: private``: no shared cache may keep one visitor's token for another.
+
+HTTP's own caching: answers the same for everyone carry a strong ``ETag`` (a hash of the
+bytes), so a conditional ``GET`` that matches gets ``304 Not Modified``, also after the
+cache went stale when the new rendering is the same. A page with a per-visitor token
+carries a weak ``ETag`` bound to the visitor's session and the time its token was issued:
+``304`` only while that token still has at least half of its lifetime to run.
+
+When it is stale: writes committed through CKAN's ORM sessions (``model.Session``) by
+any process that loads the plugin (web, ``ckan jobs worker``, command line) set a new
+random *generation* in Redis once the commit has landed. A flush of new, changed or
+deleted objects counts (except what no kept page shows: CKAN's tracking log, a user's last
+activity, a token's last use), as do DML statements run through the session. What the ORM
+cannot see, the code that writes says: :func:`note_write` for a ``sa.text`` write through
+the session (bumped at its commit), :func:`bump` after a write committed on a connection
+of its own. An entry is served only while the generation read when its request began is
+still current and it is younger than ``ckanext.budget.page_cache.seconds``. Without Redis
 nothing is served from here, and the process forgets what it kept. A change that does not
-go through the database (a template or a config file) takes a restart, which empties the
-cache.
+go through CKAN (SQL by hand, a template or a config file) takes a restart.
 
 Answers from here carry ``X-Budget-Cache: hit``, answers stored ``X-Budget-Cache: miss``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+import cachetools
+import flask
 import redis
 import sqlalchemy as sa
+from ckan import model
 from ckan.plugins import toolkit as tk
-from flask import session
 from flask_wtf.csrf import generate_csrf
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from werkzeug.http import parse_etags
 
 log = logging.getLogger(__name__)
 
 HEADER = "X-Budget-Cache"
-DROPPED_HEADERS = ("set-cookie", HEADER.lower())
-"""Not kept: the session cookie is the first visitor's own."""
-GENERATION_KEY = "ckanext-budget:page-cache:generation"
+ANONYMOUS = "ckanext.budget.page_cache.anonymous"
+"""The WSGI environ key of CKAN's verdict on a request whose answer may be kept: True
+when the visitor was anonymous to CKAN."""
+DROPPED_HEADERS = ("set-cookie", "etag", HEADER.lower())
+"""Not kept: the session cookie is the first visitor's own; the ETag is this cache's."""
+NOT_MODIFIED_HEADERS = ("cache-control", "content-location", "date", "etag", "expires", "vary")
+"""What a 304 repeats of the 200 it stands for (RFC 9110, 15.4.5)."""
+GENERATION_KEY = "ckanext-budget:{site_id}:page-cache:generation"
+"""Per site: portals sharing a Redis database do not empty each other's caches."""
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_RETRY_SECONDS = 5.0
 ENTRY_SHARE = 10
@@ -68,20 +97,19 @@ CACHED_PATHS = re.compile(
     r"|dataset/[^/]+/resource/[^/]+/budget/.*"
     r"|api/(?:\d+/)?action/budget_[a-z_]+)$"
 )
-WRITE_STATEMENT = re.compile(
-    r"^\s*(?:INSERT|UPDATE|DELETE|TRUNCATE|ALTER|CREATE|DROP|MERGE|COPY|WITH|GRANT|REVOKE"
-    r"|COMMENT|REFRESH)\b",
-    re.IGNORECASE,
-)
-UNSEEN_WRITES = re.compile(
-    r'^\s*(?:INSERT INTO tracking_raw\b|UPDATE "user" SET last_active=%\(last_active\)s WHERE)'
-)
-"""Writes no cached page shows: a page view logged by CKAN's tracking, a signed-in user's
-last activity. Counting them would empty the cache on every view or visit."""
+VISITOR_ETAG = re.compile(r"^([0-9a-f]{32})\.([0-9]{1,12})$")
+"""A per-visitor page's ETag: hash of (page, visitor's session, issue time), issue time."""
 
-ANONYMOUS_SESSION_KEYS = frozenset({"_csrf_token", "_fresh", "_permanent"})
-"""What the session of a visitor who never signed in holds (CSRF token, Flask-Login's and
-CKAN's flags)."""
+UNSEEN_CHANGES: dict[str, frozenset[str] | None] = {
+    "tracking_raw": None,
+    "user": frozenset({"last_active"}),
+    "api_token": frozenset({"last_access"}),
+}
+"""Changes no kept page shows, by table (None: any change): a page view logged by CKAN's
+tracking, a signed-in user's last activity, an API token's last use. Counting them would
+empty the cache on every view or visit."""
+WRITES = "ckanext-budget:page-cache:writes"
+"""The ``Session.info`` key of a transaction that wrote something a page may show."""
 
 StartResponse = Callable[..., Any]
 
@@ -94,19 +122,25 @@ _redis_down_until = 0.0
 _pending_bump = False
 
 
+def _connect(url: str) -> redis.Redis:
+    """A client that fails fast: short timeouts (a stuck Redis must not stall every
+    page), and no retry (redis-py 6 and later retry with seconds of back-off)."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
 def _redis() -> redis.Redis | None:
-    """A client with short timeouts (a stuck Redis must not stall every page), or None
-    for a few seconds after a failure."""
+    """This process's client, or None for a few seconds after a failure."""
     global _redis_client
     if time.monotonic() < _redis_down_until:
         return None
     with _redis_lock:
         if _redis_client is None:
-            _redis_client = redis.Redis.from_url(
-                tk.config.get("ckan.redis.url"),
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
+            _redis_client = _connect(tk.config.get("ckan.redis.url"))
         return _redis_client
 
 
@@ -114,6 +148,10 @@ def _redis_failed(error: Exception) -> None:
     global _redis_down_until
     _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
     log.warning("page cache: Redis unavailable (%s), pages are rendered", type(error).__name__)
+
+
+def _generation_key() -> str:
+    return GENERATION_KEY.format(site_id=tk.config.get("ckan.site_id"))
 
 
 def current_generation() -> str | None:
@@ -125,10 +163,11 @@ def current_generation() -> str | None:
     try:
         if _pending_bump:
             bump()
-        value = client.get(GENERATION_KEY)
+        key = _generation_key()
+        value = client.get(key)
         if value is None:
-            client.set(GENERATION_KEY, secrets.token_hex(8), nx=True)
-            value = client.get(GENERATION_KEY)
+            client.set(key, secrets.token_hex(8), nx=True)
+            value = client.get(key)
     except redis.RedisError as error:
         _redis_failed(error)
         return None
@@ -136,7 +175,8 @@ def current_generation() -> str | None:
 
 
 def bump() -> None:
-    """Make every cached page stale, in every process. Retried at the next request of
+    """Make every cached page stale, in every process: call it once a write the ORM does
+    not see has been committed (a connection of its own). Retried at the next request of
     this process when Redis cannot be reached now."""
     global _pending_bump
     client = _redis()
@@ -144,39 +184,96 @@ def bump() -> None:
         _pending_bump = True
         return
     try:
-        client.set(GENERATION_KEY, secrets.token_hex(8))
+        client.set(_generation_key(), secrets.token_hex(8))
         _pending_bump = False
     except redis.RedisError as error:
         _pending_bump = True
         _redis_failed(error)
 
 
-@sa.event.listens_for(sa.engine.Engine, "after_cursor_execute")
-def _note_write(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-    if WRITE_STATEMENT.match(statement) and not UNSEEN_WRITES.match(statement):
-        conn.info["budget_page_cache_writes"] = True
+# Which writes make pages stale: what CKAN's ORM sessions flush and commit.
 
 
-@sa.event.listens_for(sa.engine.Engine, "commit")
-def _note_commit(conn: Any) -> None:
-    """Pages rendered before this commit go stale now, those rendered while it lands
-    when the connection goes back to the pool (which a leaked connection only does when
-    collected)."""
-    if conn.info.pop("budget_page_cache_writes", False):
+def note_write(session: Any = None) -> None:
+    """Say that ``session`` (CKAN's current one by default) wrote what the ORM does not
+    see (``session.execute(sa.text(...))``): its commit makes every cached page stale."""
+    (session if session is not None else model.Session()).info[WRITES] = True
+
+
+def _shown(instance: Any, *, changed: bool) -> bool:
+    """Whether a new or deleted object (``changed=False``), or a changed one, may change
+    a kept page."""
+    state = sa.inspect(instance)
+    table = getattr(state.mapper.local_table, "name", None)
+    unseen = UNSEEN_CHANGES.get(table, frozenset()) if table else frozenset()
+    if unseen is None:
+        return False
+    if not changed:
+        return True
+    return any(
+        attribute.key not in unseen and attribute.history.has_changes() for attribute in state.attrs
+    )
+
+
+def _note_flush(session: Any, flush_context: Any) -> None:
+    # After the flush, before its bookkeeping: new/dirty/deleted and the attributes'
+    # history still say what it wrote.
+    if WRITES in session.info:
+        return
+    if any(_shown(i, changed=False) for i in (*session.new, *session.deleted)) or any(
+        _shown(i, changed=True) for i in session.dirty
+    ):
+        session.info[WRITES] = True
+
+
+def _note_statement(state: Any) -> None:
+    """Bulk ``INSERT``/``UPDATE``/``DELETE`` through the session (``query.update()``,
+    ``session.execute(table.update())``) never reach a flush."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WRITES] = True
+
+
+def _bump_on_commit(session: Any) -> None:
+    """The commit has landed: readers that start now see it. A savepoint's release is not
+    the end (its writes land with the outer transaction)."""
+    if session.get_nested_transaction() is None and session.info.pop(WRITES, False):
         bump()
-        conn.info["budget_page_cache_committed"] = True
 
 
-@sa.event.listens_for(sa.engine.Engine, "rollback")
-def _forget_writes(conn: Any) -> None:
-    conn.info.pop("budget_page_cache_writes", None)
+def _forget_on_end(session: Any, transaction: Any) -> None:
+    """The outermost transaction is over: what was not committed was rolled back."""
+    if transaction.parent is None:
+        session.info.pop(WRITES, None)
 
 
-@sa.event.listens_for(sa.pool.Pool, "checkin")
-def _bump_after_commit(dbapi_connection: Any, record: Any) -> None:
-    """On the way back to the pool, the commit is over: readers that start now see it."""
-    if record is not None and record.info.pop("budget_page_cache_committed", False):
-        bump()
+for _sessions in (model.Session, model.meta.create_local_session):
+    sa.event.listen(_sessions, "after_flush", _note_flush)
+    sa.event.listen(_sessions, "do_orm_execute", _note_statement)
+    sa.event.listen(_sessions, "after_commit", _bump_on_commit)
+    sa.event.listen(_sessions, "after_transaction_end", _forget_on_end)
+
+
+# Who is anonymous: CKAN's verdict, once its login machinery ran.
+
+
+def _note_anonymous(response: Any) -> Any:
+    """``after_request``: a request the cache may keep the answer of is marked when CKAN
+    found no one signed in. Never fails the request: unsure (the database is down while
+    loading the user), it is not marked."""
+    environ = flask.request.environ
+    if ANONYMOUS in environ:
+        try:
+            environ[ANONYMOUS] = bool(tk.current_user.is_anonymous and not tk.g.get("user"))
+        except Exception:
+            log.warning("page cache: could not tell who the visitor is", exc_info=True)
+    return response
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """A request served from here; ``csrf_secret`` is its session's raw CSRF token."""
+
+    csrf_secret: str | None
 
 
 # The kept answers of this process.
@@ -188,52 +285,35 @@ class Entry:
     stored: float
     status: str
     headers: list[tuple[str, str]]
-    """As rendered, without the session cookie."""
+    """As rendered, without the session cookie; with this cache's ETag unless per visitor."""
     body: bytes
     csrf_token: bytes
     """The token the page was rendered with, replaced by each visitor's own (b"": none)."""
+    digest: str
+    """A hash of the body without its token."""
 
 
-class Store:
-    """Answers by request, least recently used dropped first, bounded in bytes."""
+def _private(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``Cache-Control`` that lets no shared cache keep the answer (a visitor's token or
+    session cookie), whatever CKAN's ``ckan.cache_enabled`` said."""
+    kept = [h for h in headers if h[0].lower() != "cache-control"]
+    directives = [
+        d.strip()
+        for name, value in headers
+        if name.lower() == "cache-control"
+        for d in value.split(",")
+        if d.strip() and d.strip().lower() != "public" and not d.strip().lower().startswith("s-")
+    ]
+    if "private" not in (d.lower() for d in directives):
+        directives.insert(0, "private")
+    return [*kept, ("Cache-Control", ", ".join(directives))]
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple, entry: Entry) -> None:
-        with self._lock:
-            self._drop(key)
-            self._entries[key] = entry
-            self.size += len(entry.body)
-            while self.size > self.max_bytes:
-                self._drop(next(iter(self._entries)))
-
-    def discard(self, key: tuple) -> None:
-        with self._lock:
-            self._drop(key)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.size = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _drop(self, key: tuple) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body)
+def _cookie_named(name: str) -> re.Pattern[str]:
+    """``name`` where a Cookie header may name a cookie, wherever a parser may see it
+    (inside a quoted value too); not inside another name (``ckan_lang``) or a URL
+    (``https%3A%2F%2Fckan.example.org``)."""
+    return re.compile(r"(?<![\w.$%-])" + re.escape(name) + r"\s*(?:=|;|$)")
 
 
 class PageCache:
@@ -243,25 +323,42 @@ class PageCache:
         self.flask_app = flask_app
         self.app = flask_app.wsgi_app
         self.seconds = seconds
-        self.store = Store(max_mb << 20)
-        self.max_entry = self.store.max_bytes // ENTRY_SHARE
-        self.session_cookie = tk.config.get("SESSION_COOKIE_NAME") or "ckan"
-        self.remember_cookie = tk.config.get("REMEMBER_COOKIE_NAME") or "remember_token"
+        self.max_bytes = max_mb << 20
+        self.max_entry = self.max_bytes // ENTRY_SHARE
+        self.entries: cachetools.LRUCache[tuple, Entry] = cachetools.LRUCache(
+            self.max_bytes, getsizeof=lambda entry: len(entry.body)
+        )
+        self.lock = threading.Lock()
+        config = flask_app.config
+        self.session_cookie = config.get("SESSION_COOKIE_NAME") or "session"
+        self.remember_cookie = config.get("REMEMBER_COOKIE_NAME") or "remember_token"
+        self.session_named = _cookie_named(self.session_cookie)
+        self.remember_named = _cookie_named(self.remember_cookie)
         self.token_headers = {
             "HTTP_" + name.upper().replace("-", "_")
             for name in (tk.config.get("apitoken_header_name"), "Authorization", "X-CKAN-API-Key")
             if name
         }
-        field = (tk.config.get("WTF_CSRF_FIELD_NAME") or "_csrf_token").encode()
-        self.csrf_field = b'name="' + field + b'"'
-        self.csrf_meta = re.compile(rb'<meta name="' + re.escape(field) + rb'" content="([^"]+)"')
+        field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+        self.csrf_field_name = field
+        self.anonymous_session_keys = frozenset({field, "_fresh", "_permanent"})
+        """What the session of a visitor who never signed in holds: the raw CSRF token,
+        Flask-Login's and CKAN's flags."""
+        limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+        self.token_reuse_seconds = None if limit is None else limit / 2
+        self.csrf_field = b'name="' + field.encode() + b'"'
+        self.csrf_meta = re.compile(
+            rb'<meta name="' + re.escape(field.encode()) + rb'" content="([^"]+)"'
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if not self._cacheable_request(environ):
+        environ.pop(ANONYMOUS, None)  # CKAN's verdict on this request only
+        visitor = self.classify(environ) if self._cacheable_request(environ) else None
+        if visitor is None:
             return self.app(environ, start_response)
         generation = current_generation()
         if generation is None:
-            self.store.clear()
+            self.clear()
             return self.app(environ, start_response)
         key = (
             environ.get("CKAN_LANG"),
@@ -270,64 +367,155 @@ class PageCache:
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
         )
-        entry = self.store.get(key)
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and (
+                entry.generation != generation or time.monotonic() - entry.stored >= self.seconds
+            ):
+                del self.entries[key]
+                entry = None
         if entry is not None:
-            if entry.generation == generation and time.monotonic() - entry.stored < self.seconds:
-                return self._serve(entry, environ, start_response)
-            self.store.discard(key)
+            return self._serve(entry, visitor, environ, start_response)
         return self._render(environ, start_response, key, generation)
 
-    def _cacheable_request(self, environ: dict[str, Any]) -> bool:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("REMOTE_USER"):
-            return False
-        if not CACHED_PATHS.match(environ.get("PATH_INFO", "")):
-            return False
-        if any(environ.get(name) for name in self.token_headers):
-            return False
-        if "HTTP_RANGE" in environ:
-            return False
-        cookie_header = environ.get("HTTP_COOKIE")
-        if not cookie_header:
-            return True
-        try:
-            names = set(SimpleCookie(cookie_header))
-        except CookieError:
-            return False
-        if self.remember_cookie in names:
-            return False
-        return self.session_cookie not in names or self._session_is_anonymous(environ)
+    def __len__(self) -> int:
+        return len(self.entries)
 
-    def _session_is_anonymous(self, environ: dict[str, Any]) -> bool:
+    @property
+    def size(self) -> int:
+        """Bytes of the kept bodies."""
+        return int(self.entries.currsize)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+    def _cacheable_request(self, environ: dict[str, Any]) -> bool:
+        return (
+            environ.get("REQUEST_METHOD") == "GET"
+            and "REMOTE_USER" not in environ
+            and "HTTP_RANGE" not in environ
+            and not any(name in environ for name in self.token_headers)
+            and CACHED_PATHS.match(environ.get("PATH_INFO", "")) is not None
+        )
+
+    def classify(self, environ: dict[str, Any]) -> Anonymous | None:
+        """The request as CKAN will see it: anonymous (what a kept answer may be served
+        to), or None for a credential or anything it cannot read the way CKAN will."""
+        header = environ.get("HTTP_COOKIE")
+        if not header:
+            return Anonymous(None)
+        if self.remember_named.search(header):
+            return None
+        request = self.flask_app.request_class(environ, populate_request=False, shallow=True)
+        try:
+            cookies = request.cookies
+        except Exception:  # Flask would fail on this request too: no guess.
+            return None
+        if self.remember_cookie in cookies:
+            return None
+        sessions = cookies.getlist(self.session_cookie)
+        if not sessions:
+            return None if self.session_named.search(header) else Anonymous(None)
+        if len(sessions) > 1:
+            return None
+        return self._session_visitor(request)
+
+    def _session_visitor(self, request: Any) -> Anonymous | None:
         """Every visitor sends a session cookie back once CKAN gave them a CSRF token:
         left out are the sessions of signed-in visitors, and those holding anything else
         (a message to show, another plugin's state)."""
-        with self.flask_app.request_context(dict(environ)):
-            return set(session.keys()) <= ANONYMOUS_SESSION_KEYS
+        app = self.flask_app
+        try:
+            session = app.session_interface.open_session(app, request)
+        except Exception:
+            log.warning("page cache: a session could not be opened", exc_info=True)
+            return None
+        if session is None or not set(session.keys()) <= self.anonymous_session_keys:
+            return None
+        secret = session.get(self.csrf_field_name)
+        return Anonymous(secret if isinstance(secret, str) else None)
 
     def _serve(
-        self, entry: Entry, environ: dict[str, Any], start_response: StartResponse
+        self,
+        entry: Entry,
+        visitor: Anonymous,
+        environ: dict[str, Any],
+        start_response: StartResponse,
     ) -> Iterable[bytes]:
-        body, headers = entry.body, entry.headers
-        if entry.csrf_token:
-            token, cookies = self._new_session_token(environ)
-            body = body.replace(entry.csrf_token, token)
-            headers = [
-                *(h for h in headers if h[0].lower() != "content-length"),
-                ("Content-Length", str(len(body))),
-                *(("Set-Cookie", cookie) for cookie in cookies),
-            ]
-        start_response(entry.status, [*headers, (HEADER, "hit")])
+        if not entry.csrf_token:
+            if self._matches(environ, entry.headers):
+                return self._not_modified(entry.headers, start_response)
+            start_response(entry.status, [*entry.headers, (HEADER, "hit")])
+            return [entry.body]
+        if visitor.csrf_secret is not None:
+            tag = self._still_valid(environ, entry.digest, visitor.csrf_secret)
+            if tag is not None:
+                return self._not_modified([*entry.headers, ("ETag", tag)], start_response)
+        issued = int(time.time())  # the token's own time is this or later
+        token, secret, cookies = self._new_session_token(environ)
+        body = entry.body.replace(entry.csrf_token, token)
+        headers = [
+            *(h for h in entry.headers if h[0].lower() != "content-length"),
+            ("Content-Length", str(len(body))),
+            ("ETag", self._visitor_etag(entry.digest, secret, issued)),
+            *(("Set-Cookie", cookie) for cookie in cookies),
+            (HEADER, "hit"),
+        ]
+        start_response(entry.status, headers)
         return [body]
 
-    def _new_session_token(self, environ: dict[str, Any]) -> tuple[bytes, list[str]]:
-        """A CSRF token in a new session of this visitor's own, as CKAN would have made
-        it while rendering the page (its language selector posts a form): through Flask's
-        session interface, without running the request."""
-        with self.flask_app.request_context(environ):
+    @staticmethod
+    def _matches(environ: dict[str, Any], headers: list[tuple[str, str]]) -> bool:
+        condition = environ.get("HTTP_IF_NONE_MATCH")
+        if not condition:
+            return False
+        tag = next((v for n, v in headers if n.lower() == "etag"), None)
+        return tag is not None and parse_etags(condition).contains_weak(tag.strip('"'))
+
+    def _still_valid(self, environ: dict[str, Any], digest: str, secret: str) -> str | None:
+        """The visitor's ETag of this page (their session, a token with at least half of
+        its lifetime left), if their conditional request holds one."""
+        condition = environ.get("HTTP_IF_NONE_MATCH")
+        if not condition:
+            return None
+        now = time.time()
+        for tag in parse_etags(condition).as_set(include_weak=True):
+            found = VISITOR_ETAG.match(tag)
+            if found is None:
+                continue
+            issued = int(found.group(2))
+            fresh = self.token_reuse_seconds is None or now - issued < self.token_reuse_seconds
+            if fresh and self._visitor_etag(digest, secret, issued) == f'W/"{tag}"':
+                return f'W/"{tag}"'
+        return None
+
+    @staticmethod
+    def _visitor_etag(digest: str, secret: str, issued: int) -> str:
+        """Weak: the bytes differ by the token's signature, not what the visitor sees."""
+        bound = hashlib.blake2b(f"{digest}|{secret}|{issued}".encode(), digest_size=16)
+        return f'W/"{bound.hexdigest()}.{issued}"'
+
+    @staticmethod
+    def _not_modified(
+        headers: list[tuple[str, str]], start_response: StartResponse, state: str = "hit"
+    ) -> Iterable[bytes]:
+        kept = [h for h in headers if h[0].lower() in NOT_MODIFIED_HEADERS]
+        start_response("304 Not Modified", [*kept, (HEADER, state)])
+        return []
+
+    def _new_session_token(self, environ: dict[str, Any]) -> tuple[bytes, str, list[str]]:
+        """A CSRF token in this visitor's session (a new one if they have none), as CKAN
+        would have made it while rendering the page (its language selector posts a form):
+        through Flask's session interface, without running the request. Also the raw
+        token it is signed from and the session's cookie."""
+        app = self.flask_app
+        with app.request_context(environ):
             token = generate_csrf()
-            response = self.flask_app.response_class()
-            self.flask_app.session_interface.save_session(self.flask_app, session, response)
-        return token.encode(), response.headers.getlist("Set-Cookie")
+            secret = flask.session[self.csrf_field_name]
+            response = app.response_class()
+            app.session_interface.save_session(app, flask.session, response)
+        return token.encode(), secret, response.headers.getlist("Set-Cookie")
 
     def _render(
         self,
@@ -337,6 +525,7 @@ class PageCache:
         generation: str,
     ) -> Iterable[bytes]:
         answer: dict[str, Any] = {}
+        environ[ANONYMOUS] = False  # until CKAN says otherwise
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if answer.get("late") or exc_info is not None:
@@ -357,16 +546,39 @@ class PageCache:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
+        status, headers = answer["status"], answer["headers"]
         token = self._csrf_token(data)
-        headers = list(answer["headers"])
-        if token is not None:
-            kept = [h for h in headers if h[0].lower() not in DROPPED_HEADERS]
-            entry = Entry(generation, time.monotonic(), answer["status"], kept, data, token)
-            self.store.put(key, entry)
-            headers.append((HEADER, "miss"))
+        if token is None or environ.get(ANONYMOUS) is not True:
+            start_response(status, headers)
+            return [data]
+        entry = self._entry(generation, status, headers, data, token)
+        with self.lock:
+            self.entries[key] = entry
         # This visitor gets the answer as rendered: its token is theirs, with its cookie.
-        start_response(answer["status"], headers)
+        sent = [h for h in headers if h[0].lower() not in ("etag", HEADER.lower())]
+        sent += [h for h in entry.headers if h[0] == "ETag"]
+        if token or any(h[0].lower() == "set-cookie" for h in sent):
+            sent = _private(sent)
+        elif self._matches(environ, entry.headers):
+            return self._not_modified(entry.headers, start_response, "miss")
+        start_response(status, [*sent, (HEADER, "miss")])
         return [data]
+
+    def _entry(
+        self,
+        generation: str,
+        status: str,
+        headers: list[tuple[str, str]],
+        data: bytes,
+        token: bytes,
+    ) -> Entry:
+        kept = [h for h in headers if h[0].lower() not in DROPPED_HEADERS]
+        digest = hashlib.blake2b(data.replace(token, b"") if token else data, digest_size=16)
+        if token:
+            kept = _private(kept)
+        else:
+            kept.append(("ETag", f'"{digest.hexdigest()}"'))
+        return Entry(generation, time.monotonic(), status, kept, data, token, digest.hexdigest())
 
     def _csrf_token(self, data: bytes) -> bytes | None:
         """The page's CSRF token (b"" for none), or None when a field holds another value
@@ -393,7 +605,9 @@ class PageCache:
 
 
 def wrap(app: Any) -> None:
-    """Put the cache around ``app``'s WSGI callable, unless turned off (0 seconds)."""
+    """Put the cache around ``app``'s WSGI callable, unless turned off (0 seconds), and
+    have CKAN say which requests it found anonymous."""
     seconds = tk.config.get("ckanext.budget.page_cache.seconds")
     if seconds > 0:
+        app.after_request(_note_anonymous)
         app.wsgi_app = PageCache(app, seconds, tk.config.get("ckanext.budget.page_cache.max_mb"))

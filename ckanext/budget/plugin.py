@@ -23,6 +23,7 @@ from ckan.lib.plugins import DefaultTranslation
 
 from . import db, document_fields, outages, page_cache, processing, search, storage, upload, views
 from .rulesets import service as rulesets
+from .sweep import sweep_when_a_worker_starts
 
 
 @tk.blanket.config_declarations
@@ -41,6 +42,7 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.ISignal)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IConfigurable)
 
     # IConfigurer
 
@@ -49,6 +51,12 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
         # The rule editor's optional script; absolute, as webassets matches normalised
         # paths (the budget_view plugin adds the same library: registered once).
         tk.add_resource(str(Path(__file__).resolve().parent / "assets"), "ckanext-budget")
+
+    # IConfigurable
+
+    def configure(self, config: Any) -> None:
+        # ``ckan jobs worker`` sweeps the storage before its first job; a no-op elsewhere.
+        sweep_when_a_worker_starts()
 
     # IMiddleware
 

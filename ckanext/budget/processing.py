@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import FileStorage
 
-from . import db, jobstate, search, settings
+from . import db, jobstate, page_cache, search, settings
 from .docbudg import annex_tables, errors, indicators, pipeline, reader
 from .docbudg.export import ExportError, ExportResult
 from .docbudg.export.line_info import describer, find_export_plan
@@ -460,6 +460,8 @@ def _fail_outside(session: Any, resource_id: str, job_id: str, message: Message)
     except sa.exc.SQLAlchemyError:
         log.warning("could not mark the document of resource %s failed", resource_id)
         return
+    if changed:
+        page_cache.bump()  # committed on a connection of its own: the session did not see it
     record = session.identity_map.get(identity_key(db.BudgetDocumentRecord, resource_id))
     if changed and record is not None:
         for key, value in values.items():

@@ -1,12 +1,12 @@
 """The cache of anonymous pages in a real portal: what anonymous visitors get a second time
 comes from memory, and never once something changed in the database — a title, a dataset
-made private, a write from a raw connection —; signed-in visitors, API tokens, other
-pages, errors and forms carrying a CSRF token are never served from it; without Redis
-the pages are rendered as before."""
+made private, a deleted resource, a processed document, the extension's own raw writes —;
+signed-in visitors, API tokens, other pages, errors and forms carrying a CSRF token are
+never served from it; browsers revalidate with ETags; without Redis the pages are
+rendered as before."""
 
 from __future__ import annotations
 
-import gc
 import re
 from typing import Any
 
@@ -18,7 +18,8 @@ from ckan.tests import factories, helpers
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from ckanext.budget import page_cache
+from ckanext.budget import db, page_cache, processing
+from ckanext.budget.pgsearch.index import PgSearchIndex
 
 from .budget_pages import budget_dataset
 
@@ -35,10 +36,7 @@ def crach() -> dict[str, Any]:
     dataset = budget_dataset("crach-budget-principal", CRACH_CA, title="Crach principal")
     for resource in helpers.call_action("package_show", id=dataset["id"])["resources"]:
         helpers.call_action("budget_aggregate", id=resource["id"])
-    # Connections the setup left to the garbage collector announce their writes when
-    # collected: now, not during a visit.
     model.Session.remove()
-    gc.collect()
     return dataset
 
 
@@ -137,28 +135,104 @@ def test_a_dataset_made_private_is_no_longer_shown(app, crach, sysadmin) -> None
         assert cache_state(hidden) is None
 
 
-def test_a_write_through_a_raw_connection_makes_pages_stale(app, crach) -> None:
-    app.get(budget_page(crach))
-    generation = page_cache.current_generation()
-    with model.Session.get_bind().begin() as connection:
-        connection.execute(
-            sa.text("UPDATE package SET notes = 'raw' WHERE id = :id"), {"id": crach["id"]}
-        )
+def resource_of(dataset: dict[str, Any]) -> dict[str, Any]:
+    return helpers.call_action("package_show", id=dataset["id"])["resources"][0]
+
+
+def cached(app: Any, url: str) -> str | None:
+    """The generation once ``url`` is kept (and served once from memory)."""
+    app.get(url)
+    assert cache_state(app.get(url)) == "hit"
+    return page_cache.current_generation()
+
+
+def test_a_deleted_resource_is_no_longer_shown(app, crach, sysadmin) -> None:
+    document = embed(crach)
+    cached(app, document)
+    helpers.call_action("resource_delete", {"user": sysadmin["name"]}, id=resource_of(crach)["id"])
+    gone = app.get(document, expect_errors=True)
+    assert gone.status_code == 404 and cache_state(gone) is None
+
+
+def test_a_processed_document_makes_pages_stale(app, crach) -> None:
+    """Processing replaces the lines in bulk (``query.delete()``, ``insert()``)."""
+    generation = cached(app, budget_page(crach))
+    processing.reprocess(resource_of(crach)["id"], in_background=False)
     assert page_cache.current_generation() != generation
     assert cache_state(app.get(budget_page(crach))) == "miss"
 
 
-def test_a_rolled_back_write_keeps_the_cache(app, crach) -> None:
-    app.get(budget_page(crach))
-    generation = page_cache.current_generation()
-    with model.Session.get_bind().connect() as connection:
-        transaction = connection.begin()
-        connection.execute(
-            sa.text("UPDATE package SET title = 'jamais' WHERE id = :id"), {"id": crach["id"]}
-        )
-        transaction.rollback()
+def test_writes_no_flush_shows_make_pages_stale(app, crach) -> None:
+    """A bulk update through the session is seen; a ``sa.text`` write counts once noted,
+    at its commit."""
+    generation = cached(app, budget_page(crach))
+    model.Session.query(model.Package).filter_by(id=crach["id"]).update(
+        {"notes": "en masse"}, synchronize_session=False
+    )
+    model.Session.commit()
+    assert page_cache.current_generation() != generation
+    generation = cached(app, budget_page(crach))
+    model.Session.execute(
+        sa.text("UPDATE package SET notes = 'texte' WHERE id = :id"), {"id": crach["id"]}
+    )
+    page_cache.note_write()
+    assert page_cache.current_generation() == generation  # not before the commit
+    model.Session.commit()
+    assert page_cache.current_generation() != generation
+
+
+def test_a_write_counts_when_its_outer_transaction_commits_and_never_if_rolled_back(
+    app, crach
+) -> None:
+    """Readers that start before the commit lands must not keep pages under a new
+    generation: a savepoint's release is not the commit."""
+    generation = cached(app, budget_page(crach))
+    package = model.Package.get(crach["id"])
+    package.title = "jamais"
+    model.Session.flush()
+    model.Session.execute(model.package_table.update().values(notes="jamais non plus"))
+    model.Session.rollback()
+    model.Session.commit()
     assert page_cache.current_generation() == generation
     assert cache_state(app.get(budget_page(crach))) == "hit"
+    with model.Session.begin_nested():
+        model.Package.get(crach["id"]).title = "Crach — dans un point de sauvegarde"
+    assert page_cache.current_generation() == generation
+    model.Session.commit()
+    assert page_cache.current_generation() != generation
+
+
+def test_visits_and_token_uses_keep_the_cache(app, crach, sysadmin) -> None:
+    """CKAN writes a signed-in user's last activity and a token's last use: no page
+    shows them."""
+    generation = cached(app, budget_page(crach))
+    user = model.User.get(sysadmin["name"])
+    user.last_active = None
+    model.Session.commit()
+    generation = cached(app, budget_page(crach))
+    shown = app.get(
+        "/api/3/action/package_show?id=" + crach["id"], headers={"Authorization": sysadmin["token"]}
+    )
+    assert shown.json["success"]
+    model.Session.remove()
+    assert model.User.get(sysadmin["name"]).last_active is not None  # written by the visit
+    assert page_cache.current_generation() == generation
+    assert cache_state(app.get(budget_page(crach))) == "hit"
+
+
+def test_the_extension_s_own_raw_writes_make_pages_stale(app, crach) -> None:
+    """Writes committed on a connection of their own, which the ORM does not see, call
+    :func:`page_cache.bump` once committed."""
+    resource_id = resource_of(crach)["id"]
+    record = db.get_document(resource_id)
+    record.status, record.job_id = db.STATUS_RUNNING, "job-lost"
+    model.Session.commit()
+    generation = cached(app, budget_page(crach))
+    processing._fail_outside(model.Session(), resource_id, "job-lost", processing.INTERRUPTED)
+    assert page_cache.current_generation() != generation
+    generation = cached(app, budget_page(crach))
+    PgSearchIndex().clear()
+    assert page_cache.current_generation() != generation
 
 
 def test_signed_in_visitors_and_api_tokens_are_never_served_from_it(app, crach, sysadmin) -> None:
@@ -213,6 +287,25 @@ def test_anonymous_visitors_coming_back_with_their_session_are_served_from_it(ap
     assert "Message pour ce visiteur" in shown.get_data(as_text=True)
 
 
+@pytest.mark.ckan_config("SESSION_COOKIE_NAME", "portail_session")
+@pytest.mark.ckan_config("REMEMBER_COOKIE_NAME", "portail_souvenir")
+def test_the_portal_s_own_cookie_names_are_the_ones_read(app, crach) -> None:
+    flask_app = app.flask_app
+    signed_in = flask_app.session_interface.get_signing_serializer(flask_app).dumps(
+        {"_user_id": "someone", "_fresh": True}
+    )
+    app.get(budget_page(crach))
+    for cookie, state in (
+        ("ckan=from-another-portal", "hit"),
+        (f"portail_session={signed_in}", None),
+        ("portail_souvenir=someone", None),
+    ):
+        answer = app.test_client(use_cookies=False).get(
+            budget_page(crach), headers={"Cookie": cookie}
+        )
+        assert cache_state(answer) == state, cookie
+
+
 def test_api_reads_are_cached_and_errors_are_not(app, crach) -> None:
     resource = helpers.call_action("package_show", id=crach["id"])["resources"][0]
     url = f"/api/3/action/budget_aggregate?id={resource['id']}"
@@ -225,6 +318,46 @@ def test_api_reads_are_cached_and_errors_are_not(app, crach) -> None:
         assert answer.status_code == 404 and cache_state(answer) is None
 
 
+def test_browsers_revalidate_what_is_the_same_for_everyone(app, crach) -> None:
+    url = f"/api/3/action/budget_aggregate?id={resource_of(crach)['id']}"
+    first = app.get(url)
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and cache_state(first) == "miss"
+    again = app.get(url, headers={"If-None-Match": etag})
+    assert (again.status_code, again.get_data(), cache_state(again)) == (304, b"", "hit")
+    assert again.headers["ETag"] == etag
+    # Emptied by a write elsewhere: rendered again, the same, so still not sent again.
+    page_cache.bump()
+    after = app.get(url, headers={"If-None-Match": etag})
+    assert (after.status_code, after.get_data(), cache_state(after)) == (304, b"", "miss")
+
+
+@pytest.mark.ckan_config("ckan.cache_enabled", "true")
+@pytest.mark.ckan_config("ckan.cache_expires", "600")
+def test_a_page_with_a_visitor_s_token_stays_theirs(app, crach) -> None:
+    """No shared cache may keep it, even where CKAN lets shared caches keep anonymous
+    pages; its visitor revalidates it, with a token that still works."""
+    first = app.get(budget_page(crach))
+    browser = app.test_client()
+    served = browser.get(budget_page(crach))
+    for page in (first, served):
+        directives = {d.strip() for d in page.headers["Cache-Control"].split(",")}
+        assert "private" in directives and "public" not in directives
+    assert cache_state(served) == "hit" and served.headers["ETag"].startswith('W/"')
+    html = served.get_data(as_text=True)
+    token = re.search(r'<meta name="_csrf_token" content="([^"]+)"', html).group(1)
+    revalidated = browser.get(budget_page(crach), headers={"If-None-Match": served.headers["ETag"]})
+    assert (revalidated.status_code, revalidated.get_data()) == (304, b"")
+    switched = browser.post(
+        "/util/redirect",
+        data={"_csrf_token": token, "url": "/en" + budget_page(crach)},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 302
+    other = app.get(budget_page(crach), headers={"If-None-Match": served.headers["ETag"]})
+    assert other.status_code == 200 and token not in other.get_data(as_text=True)
+
+
 def test_other_portal_pages_are_left_alone(app, crach) -> None:
     for url in ("/dataset/", f"/dataset/{crach['name']}", "/api/3/action/status_show"):
         app.get(url)
@@ -234,7 +367,8 @@ def test_other_portal_pages_are_left_alone(app, crach) -> None:
 def test_without_redis_pages_are_rendered(app, crach, monkeypatch) -> None:
     app.get(budget_page(crach))
     assert cache_state(app.get(budget_page(crach))) == "hit"
-    monkeypatch.setattr(page_cache, "_redis_client", page_cache.redis.Redis(port=1))
+    unreachable = page_cache._connect("redis://127.0.0.1:1/0")
+    monkeypatch.setattr(page_cache, "_redis_client", unreachable)
     rendered = app.get(budget_page(crach))
     assert rendered.status_code == 200 and cache_state(rendered) is None
     assert "Crach principal" in rendered.get_data(as_text=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,47 +9,45 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.common import config
 from ckan.lib.search.index import SearchIndex
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ckanext.budget.pgsearch.document import IndexEntry, build_entry
-from ckanext.budget.pgsearch.table import TABLE_NAME, ensure_table
+from ckanext.budget.pgsearch.table import ensure_table, index_table
 
 log = logging.getLogger(__name__)
 
-UPSERT = sa.text(
-    f"""
-    INSERT INTO {TABLE_NAME} (id, name, site_id, state, capacity, dataset_type,
-        metadata_modified, permission_labels, doc, terms, search_vector)
-    VALUES (:id, :name, :site_id, :state, :capacity, :dataset_type, :metadata_modified,
-        CAST(:permission_labels AS text[]), CAST(:doc AS jsonb), CAST(:terms AS jsonb),
-        setweight(to_tsvector('french', :a) || to_tsvector('simple', :a), 'A')
-        || setweight(to_tsvector('french', :b) || to_tsvector('simple', :b), 'B')
-        || setweight(to_tsvector('french', :c) || to_tsvector('simple', :c), 'C')
-        || setweight(to_tsvector('french', :d) || to_tsvector('simple', :d), 'D'))
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, site_id = EXCLUDED.site_id,
-        state = EXCLUDED.state, capacity = EXCLUDED.capacity,
-        dataset_type = EXCLUDED.dataset_type, metadata_modified = EXCLUDED.metadata_modified,
-        permission_labels = EXCLUDED.permission_labels,
-        doc = EXCLUDED.doc, terms = EXCLUDED.terms, search_vector = EXCLUDED.search_vector
-    """
-)
+FRENCH = sa.literal_column("'french'::regconfig")
+SIMPLE = sa.literal_column("'simple'::regconfig")
 
 
-def upsert_params(entry: IndexEntry) -> dict[str, Any]:
-    """Bind parameters of ``UPSERT`` for ``entry``."""
+def _weighted(text: str, weight: str) -> Any:
+    """French stems and plain words of ``text``, at one of the four weights."""
+    words = sa.func.to_tsvector(FRENCH, text).op("||")(sa.func.to_tsvector(SIMPLE, text))
+    return sa.func.setweight(words, weight)
+
+
+def upsert(entry: IndexEntry) -> Any:
+    """The statement that writes ``entry``: a Core statement, so that the page cache (a
+    listener of the session) sees it as the write it is."""
     text = entry.text_by_weight
-    return {
-        "id": entry.id,
-        "name": entry.name,
-        "site_id": entry.site_id,
-        "state": entry.state,
-        "capacity": entry.capacity,
-        "dataset_type": entry.dataset_type,
-        "metadata_modified": entry.metadata_modified,
-        "permission_labels": entry.permission_labels,
-        "doc": json.dumps(entry.doc),
-        "terms": json.dumps(entry.terms),
-        **{weight.lower(): text.get(weight, "") for weight in "ABCD"},
-    }
+    vector = _weighted(text.get("A", ""), "A")
+    for weight in "BCD":
+        vector = vector.op("||")(_weighted(text.get(weight, ""), weight))
+    statement = pg_insert(index_table).values(
+        id=entry.id,
+        name=entry.name,
+        site_id=entry.site_id,
+        state=entry.state,
+        capacity=entry.capacity,
+        dataset_type=entry.dataset_type,
+        metadata_modified=entry.metadata_modified,
+        permission_labels=entry.permission_labels,
+        doc=entry.doc,
+        terms=entry.terms,
+        search_vector=vector,
+    )
+    updated = {c.name: statement.excluded[c.name] for c in index_table.columns if c.name != "id"}
+    return statement.on_conflict_do_update(index_elements=[index_table.c.id], set_=updated)
 
 
 class PgSearchIndex(SearchIndex):
@@ -69,18 +66,17 @@ class PgSearchIndex(SearchIndex):
             return
         entry = build_entry(data)
         ensure_table()
-        model.Session.execute(UPSERT, upsert_params(entry))
+        model.Session.execute(upsert(entry))
         log.debug("Indexed dataset %s", entry.name)
 
     def remove_dict(self, data: dict[str, Any]) -> None:
         ensure_table()
         reference = data.get("id")
         model.Session.execute(
-            sa.text(
-                f"DELETE FROM {TABLE_NAME} WHERE site_id = :site_id "
-                "AND (id = :reference OR name = :reference)"
-            ),
-            {"reference": reference, "site_id": config.get("ckan.site_id")},
+            index_table.delete().where(
+                index_table.c.site_id == config.get("ckan.site_id"),
+                sa.or_(index_table.c.id == reference, index_table.c.name == reference),
+            )
         )
 
     def index_package(self, pkg_dict: dict[str, Any] | None, defer_commit: bool = False) -> None:
@@ -94,11 +90,10 @@ class PgSearchIndex(SearchIndex):
     def clear(self) -> None:
         """Empty this site's index, committed at once like Solr's clear."""
         ensure_table()
-        with model.ensure_engine().begin() as connection:
-            connection.execute(
-                sa.text(f"DELETE FROM {TABLE_NAME} WHERE site_id = :site_id"),
-                {"site_id": config.get("ckan.site_id")},
-            )
+        model.Session.execute(
+            index_table.delete().where(index_table.c.site_id == config.get("ckan.site_id"))
+        )
+        model.Session.commit()
 
     def commit(self) -> None:
         """Commit entries written with ``defer_commit`` (CKAN 2.11's bulk actions rely on it)."""
