@@ -4,9 +4,11 @@ real path, then every one of those places is searched for the names."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,12 @@ def encodings_of(name: str) -> list[bytes]:
 
 
 def leaks(blob: bytes) -> list[str]:
-    return [name for name in SYNTHETIC_PERSON_NAMES if any(f in blob for f in encodings_of(name))]
+    """The names found in ``blob``, also as the hexadecimal ``pg_dump`` writes ``bytea`` in."""
+    return [
+        name
+        for name in SYNTHETIC_PERSON_NAMES
+        if any(f in blob or f.hex().encode() in blob for f in encodings_of(name))
+    ]
 
 
 def storage_blob() -> bytes:
@@ -47,6 +54,7 @@ def database_dump() -> bytes:
 
 
 def redis_blob() -> bytes:
+    """Every Redis key and value, RQ's zlib-compressed job data inflated too."""
     redis = connect_to_redis()
     parts = []
     for key in redis.scan_iter():
@@ -60,6 +68,9 @@ def redis_blob() -> bytes:
             parts.extend(redis.lrange(key, 0, -1))
         elif kind in (b"set", b"zset"):
             parts.extend(redis.zrange(key, 0, -1) if kind == b"zset" else redis.smembers(key))
+    for value in list(parts):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(value))
     return b"\n".join(parts)
 
 
