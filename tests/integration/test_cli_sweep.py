@@ -1,7 +1,8 @@
 """``ckan budget sweep`` through CKAN's CLI, on a storage of its own: a dry run changes
 nothing; a deleted resource's file stays (CKAN can restore it); what cannot be decided is
 kept, said, and exits 1; the files of an upload in progress (its lock held, or a
-transaction older than them open) are left for later. The killed-server cases are in faults/test_faults_killed_upload."""
+transaction older than them open) are left for later. The killed-server cases are in
+faults/test_faults_killed_upload."""
 
 from __future__ import annotations
 
