@@ -8,6 +8,7 @@ from typing import Any
 
 from ckan.tests import factories
 
+from ckanext.budget.docbudg.figures.results import ResultCategory
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import sample_bytes, upload_resource
@@ -22,21 +23,21 @@ def budget_dataset(name: str, files: tuple[str, ...], **fields: Any) -> dict[str
     return dataset
 
 
-def stored_node(resource_id: str, tree_id: str, node_id: str | None) -> dict[str, Any]:
-    """A node of a document's stored aggregation (the tree's first level for ``None``)."""
-    tree = next(t for t in service.stored(resource_id).result["arbres"] if t["id"] == tree_id)
+def stored_node(resource_id: str, tree_id: str, node_id: str | None) -> ResultCategory:
+    """A node of a document's stored aggregation (for ``None``: the tree, as a node whose
+    children are its first level)."""
+    tree = service.result(service.stored(resource_id)).tree(tree_id)
+    assert tree is not None
     if node_id is None:
-        return {"enfants": tree["categories"]}
-    stack = list(tree["categories"])
-    while stack:
-        node = stack.pop()
-        if node["id"] == node_id:
-            return node
-        stack.extend(node.get("enfants") or [])
-    raise KeyError(node_id)
+        return ResultCategory(
+            tree.id, tree.label, tree.label_en, tree.total, {}, None, tree.categories
+        )
+    found = tree.find(node_id)
+    if found is None:
+        raise KeyError(node_id)
+    return found
 
 
 def children_amounts(resource_id: str, tree_id: str, node_id: str | None) -> dict[str, Decimal]:
     """The stored amount of each child of a node, by id."""
-    node = stored_node(resource_id, tree_id, node_id)
-    return {c["id"]: Decimal(c["montant"]) for c in node["enfants"]}
+    return {c.id: c.amount for c in stored_node(resource_id, tree_id, node_id).children}

@@ -88,7 +88,7 @@ def level_amounts(page: BeautifulSoup) -> dict[str, Decimal]:
 
 def labels_by_id(resource_id: str, tree_id: str, node_id: str | None) -> dict[str, str]:
     node = stored_node(resource_id, tree_id, node_id)
-    return {c["id"]: c.get("libelle_en") or c["libelle"] for c in node["enfants"]}
+    return {c.id: c.label_en or c.label for c in node.children}
 
 
 def test_default_state_is_the_latest_account_equal_to_its_stored_aggregation(
@@ -105,11 +105,10 @@ def test_default_state_is_the_latest_account_equal_to_its_stored_aggregation(
     expected = children_amounts(ca_2019, "fonction", None)
     labels = labels_by_id(ca_2019, "fonction", None)
     assert level_amounts(page) == {labels[k]: v for k, v in expected.items()}
-    rdfi = service.stored(ca_2019).result["rdfi"]
+    numbers = service.result(service.stored(ca_2019)).big_numbers
     exact = [s.get_text() for s in page.select("#budget-year .budget-exact-amount")]
     assert exact == [
-        f"({format_currency(Decimal(rdfi[k]), 'EUR', locale='en_GB')})"
-        for k in ("RF", "DF", "RI", "DI")
+        f"({format_currency(numbers[k], 'EUR', locale='en_GB')})" for k in ("RF", "DF", "RI", "DI")
     ]
     years = [a.get_text(strip=True) for a in page.select("#budget-year-nav a")]
     assert years == ["2018", "2019"]
@@ -131,8 +130,7 @@ def test_evolution_gives_each_year_its_own_account(app: Any, montreuil: dict[str
                 assert amount == stored[part_id], (part_id, year)
         totals = [Decimal(td["data-amount"]) for td in table.select("tfoot td")]
         assert totals == [
-            Decimal(stored_node(ids[y], "chapitre", table["data-category"])["montant"])
-            for y in years
+            stored_node(ids[y], "chapitre", table["data-category"]).amount for y in years
         ]
     svg = page.select_one("#budget-evolution-1 svg")
     assert svg["role"] == "group" and svg.title and svg.desc
@@ -179,16 +177,14 @@ def test_leaf_links_to_the_lines_in_each_documents_explorer(
     app: Any, montreuil: dict[str, Any]
 ) -> None:
     ca_2019 = document(montreuil, "CA", 2019).resource_id
-    leaf = max(
-        stored_node(ca_2019, "chapitre", "DF")["enfants"], key=lambda c: Decimal(c["montant"])
-    )
-    page = soup(app, page_url(montreuil, tree="chapitre", node=leaf["id"]))
-    assert level_amounts(page) == {leaf["libelle"]: Decimal(leaf["montant"])}
+    leaf = max(stored_node(ca_2019, "chapitre", "DF").children, key=lambda c: c.amount)
+    page = soup(app, page_url(montreuil, tree="chapitre", node=leaf.id))
+    assert level_amounts(page) == {leaf.label: leaf.amount}
     links = page.select("#budget-leaf-lines a")
     assert len(links) == 1 and ca_2019 in links[0]["href"]
-    assert f"node={leaf['id']}" in links[0]["href"] and "view_id=" in links[0]["href"]
+    assert f"node={leaf.id}" in links[0]["href"] and "view_id=" in links[0]["href"]
     lines = soup(app, links[0]["href"]).select("table.budget-explorer-lines tbody td[data-amount]")
-    assert sum(Decimal(td["data-amount"]) for td in lines) == Decimal(leaf["montant"])
+    assert sum(Decimal(td["data-amount"]) for td in lines) == leaf.amount
 
 
 def test_voted_adds_up_the_years_documents_and_is_compared_with_the_account(
@@ -310,13 +306,13 @@ def test_page_follows_a_recomputed_aggregation(app: Any, montreuil: dict[str, An
     ca_2019 = document(montreuil, "CA", 2019).resource_id
     first = soup(app, page_url(montreuil))
     aggregation = service.stored(ca_2019)
-    category = aggregation.result["arbres"][0]["categories"][0]
-    category["montant"] = str(Decimal(category["montant"]) + Decimal("0.01"))
+    category = aggregation.result["trees"][0]["categories"][0]
+    category["amount"] = str(Decimal(category["amount"]) + Decimal("0.01"))
     flag_modified(aggregation, "result")
     aggregation.computed = now()
     model.Session.commit()
     second = soup(app, page_url(montreuil))
-    label = category.get("libelle_en") or category["libelle"]
+    label = category.get("label_en") or category["label"]
     assert level_amounts(second)[label] == level_amounts(first)[label] + Decimal("0.01")
 
 
@@ -363,7 +359,7 @@ def test_french_by_default(app: Any, montreuil: dict[str, Any]) -> None:
     assert page.select_one("#budget-year-nav")["aria-label"] == "Année"
     assert page.select_one("#budget-year-heading").get_text(strip=True) == "2019 — Réalisé (compte)"
     ca_2019 = document(montreuil, "CA", 2019).resource_id
-    spending = Decimal(stored_node(ca_2019, "chapitre", "D")["montant"])
+    spending = stored_node(ca_2019, "chapitre", "D").amount
     cells = [td.get_text() for td in page.select("#budget-year table.budget-explorer-table td")]
     assert format_currency(spending, "EUR", locale="fr_FR") in cells
     assert "," in format_currency(spending, "EUR", locale="fr_FR")
@@ -375,8 +371,8 @@ def test_french_by_default(app: Any, montreuil: dict[str, Any]) -> None:
 
 def test_labels_are_escaped(app: Any, montreuil: dict[str, Any]) -> None:
     aggregation = service.stored(document(montreuil, "CA", 2019).resource_id)
-    category = aggregation.result["arbres"][0]["categories"][0]
-    category["libelle"] = category["libelle_en"] = "<script>alert(1)</script>"
+    category = aggregation.result["trees"][0]["categories"][0]
+    category["label"] = category["label_en"] = "<script>alert(1)</script>"
     flag_modified(aggregation, "result")
     aggregation.computed = now()
     model.Session.commit()

@@ -80,7 +80,7 @@ def test_years_side_by_side_equal_their_stored_aggregations(app: Any, documents)
             expected = format_currency(per_head, "EUR", locale="en_GB")
             assert amount.find_next_sibling("td").get_text(strip=True) == expected
     totals = [Decimal(td["data-amount"]) for td in table.select("tfoot td[data-amount]")]
-    assert totals == [Decimal(stored_node(i, "chapitre", "DF")["montant"]) for i in ids]
+    assert totals == [stored_node(i, "chapitre", "DF").amount for i in ids]
 
 
 def test_drill_down_keeps_the_documents(app: Any, documents) -> None:
@@ -193,7 +193,7 @@ def test_french_by_default(app: Any, documents) -> None:
     page = soup(app, compare_url(ids, tree="chapitre", node="D"))
     assert page.select_one("#budget-compare-heading").get_text() == "Comparer des budgets"
     assert "Compte administratif 2018" in page.select_one("#budget-compare-documents").get_text()
-    spending = Decimal(stored_node(ids[0], "chapitre", "DF")["montant"])
+    spending = stored_node(ids[0], "chapitre", "DF").amount
     row = page.select_one("table.budget-compare-table tr[data-id='DF']")
     assert cell(row, ids[0]).get_text(strip=True) == format_currency(
         spending, "EUR", locale="fr_FR"

@@ -18,6 +18,7 @@ from ckan.tests.helpers import call_action
 from sqlalchemy.orm.attributes import flag_modified
 
 from ckanext.budget import db
+from ckanext.budget.docbudg.figures.results import ResultTree
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import sample_bytes, upload_resource
@@ -67,9 +68,10 @@ def table_total(page: BeautifulSoup, css: str = "table.budget-explorer-table") -
     return Decimal(page.select_one(css).select_one("tfoot td[data-amount]")["data-amount"])
 
 
-def stored_tree(resource_id: str, tree_id: str) -> dict[str, Any]:
-    result = service.stored(resource_id).result
-    return next(t for t in result["arbres"] if t["id"] == tree_id)
+def stored_tree(resource_id: str, tree_id: str) -> ResultTree:
+    tree = service.result(service.stored(resource_id)).tree(tree_id)
+    assert tree is not None
+    return tree
 
 
 def real_rdfi_of_lines(resource_id: str) -> dict[str, Decimal]:
@@ -115,32 +117,32 @@ def test_first_level_sums_to_the_tree_total_and_drills_down(app: Any, uploaded) 
     page = soup(app, view_url(uploaded))
     tree = stored_tree(resource_id, "fonction")
     amounts = table_amounts(page)
-    assert amounts == [Decimal(c["montant"]) for c in tree["categories"]]
+    assert amounts == [c.amount for c in tree.categories]
     assert sum(amounts) == table_total(page)
     svg = page.select_one("figure.budget-explorer-chart svg")
     assert svg["role"] == "img" and svg.title and svg.desc
     assert svg["aria-labelledby"].split() == [svg.title["id"], svg.desc["id"]]
 
-    spending = tree["categories"][0]
-    child = soup(app, view_url(uploaded, tree="fonction", node=spending["id"]))
-    children = spending["enfants"]
+    spending = tree.categories[0]
+    child = soup(app, view_url(uploaded, tree="fonction", node=spending.id))
+    children = spending.children
     labels = [
         th.get_text(strip=True) for th in child.select("table.budget-explorer-table tbody th")
     ]
-    assert labels == [c.get("libelle_en") or c["libelle"] for c in children]
-    assert table_amounts(child) == [Decimal(c["montant"]) for c in children]
-    assert table_total(child) == Decimal(spending["montant"])
+    assert labels == [c.label_en or c.label for c in children]
+    assert table_amounts(child) == [c.amount for c in children]
+    assert table_total(child) == spending.amount
     assert len(child.select("figure.budget-explorer-chart svg g")) == len(children)
 
 
 def test_leaf_shows_its_lines_summing_to_the_leaf(app: Any, uploaded) -> None:
     tree = stored_tree(uploaded[1]["id"], "chapitre")
-    operating_spending = tree["categories"][0]["enfants"][0]["enfants"]
-    leaf = max(operating_spending, key=lambda c: Decimal(c["montant"]))
-    page = soup(app, view_url(uploaded, tree="chapitre", node=leaf["id"]))
+    operating_spending = tree.categories[0].children[0].children
+    leaf = max(operating_spending, key=lambda c: c.amount)
+    page = soup(app, view_url(uploaded, tree="chapitre", node=leaf.id))
     amounts = table_amounts(page, "table.budget-explorer-lines")
-    assert amounts and sum(amounts) == Decimal(leaf["montant"])
-    assert leaf["libelle"] in page.select_one("table.budget-explorer-lines caption").get_text()
+    assert amounts and sum(amounts) == leaf.amount
+    assert leaf.label in page.select_one("table.budget-explorer-lines caption").get_text()
 
 
 def test_csv_and_json_exports_equal_the_table(app: Any, uploaded) -> None:
@@ -183,8 +185,8 @@ def test_private_dataset_is_hidden_from_anonymous_users(app: Any) -> None:
 
 def test_labels_are_escaped(app: Any, uploaded) -> None:
     aggregation = service.stored(uploaded[1]["id"])
-    category = aggregation.result["arbres"][0]["categories"][0]
-    category["libelle"] = category["libelle_en"] = "<script>alert(1)</script>"
+    category = aggregation.result["trees"][0]["categories"][0]
+    category["label"] = category["label_en"] = "<script>alert(1)</script>"
     flag_modified(aggregation, "result")
     model.Session.commit()
     for url in (view_url(uploaded), explorer_url(uploaded, "embed")):

@@ -89,7 +89,7 @@ def test_documents_without_rules_use_the_default_trees(montreuil: dict[str, Any]
     service.on_document_processed(montreuil["resource"]["id"])
     stored = service.stored(montreuil["resource"]["id"])
     assert stored is not None and stored.ruleset_id is None
-    assert {t["id"] for t in stored.result["arbres"]} == {"fonction", "chapitre"}
+    assert {t.id for t in service.result(stored).trees} == {"fonction", "chapitre"}
     out = call_action("budget_aggregate", package_id=montreuil["dataset"]["id"], tree="chapitre")
     (document,) = out["documents"]
     assert document["ruleset"]["version"] is None
@@ -167,14 +167,14 @@ def test_aggregation_records_the_version_and_follows_rule_changes(
     call_action("budget_ruleset_update", id=first["id"], rules=broken)
     stored = service.stored(resource_id)
     assert stored.ruleset_version == 2 and stored.ok is False
-    tree = stored.result["arbres"][0]
-    assert tree["controles"]["non_comptees"]
-    assert {line["sens"] + line["section"] for line in tree["controles"]["non_comptees"]} == {"DI"}
+    checks = service.result(stored).trees[0].checks
+    assert checks.unmatched
+    assert {line.direction + line.section for line in checks.unmatched} == {"DI"}
     # Deleting the rules brings back the default trees.
     call_action("budget_ruleset_delete", id=first["id"])
     stored = service.stored(resource_id)
     assert (stored.ruleset_id, stored.ruleset_version) == (None, None)
-    assert {t["id"] for t in stored.result["arbres"]} == {"fonction", "chapitre"}
+    assert {t.id for t in service.result(stored).trees} == {"fonction", "chapitre"}
 
 
 def test_a_rule_change_on_many_documents_is_recomputed_in_a_background_job(

@@ -1,10 +1,9 @@
 """What the budget page shows: every document of one budget (dataset), year by year.
 
-Each year has up to two *bases*: **realised**, the compte administratif (or the compte
-financier unique that replaces it), and **voted**, the budget primitif, the budget
-supplémentaire and the décisions modificatives with their categories summed (a DM holds
-the change it votes, so the sum is the year's voted budget). A document uploaded twice
-(same stage and decision number in a year) counts once: the latest processed wins.
+The core combines the documents (``docbudg.figures``): each year's realised and voted
+figures (``combination``), their evolution over the years (``evolution``), voted against
+realised (``execution``) and the key indicators (``indicator_table``). This module reads
+what they need from the database and what the page shows of them.
 
 Everything is read from the stored aggregations (``rulesets.service``), recomputed first
 when out of date. The bases of a dataset are cached (``cache``) under the identity of
@@ -14,28 +13,42 @@ those aggregations; the rest (one level, the series over the years) is cheap to 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ckan import model
 
 from .. import db, settings
-from ..docbudg import indicators as core_indicators
+from ..docbudg.figures import combination
+from ..docbudg.figures.big_numbers import BigNumbers
+from ..docbudg.figures.combination import (
+    KINDS,
+    REALISED,
+    REALISED_STAGES,
+    VOTED,
+    VOTED_STAGES,
+    Basis,
+    Source,
+    indicator_document,
+)
+from ..docbudg.figures.evolution import Stack, evolution
+from ..docbudg.figures.execution import Execution, execution
+from ..docbudg.figures.indicator_table import (
+    IndicatorColumn,
+    Indicators,
+    current,
+    indicator_table,
+)
+from ..docbudg.figures.levels import Level, level
+from ..docbudg.figures.results import Result
 from ..rulesets import service
 from ..rulesets.model import AggregationRecord
-from ..views.presenters import REALISED_STAGES, badge_word, stage_words
-from . import cache, data
+from ..views.presenters import badge_word, stage_words
+from . import cache
 
-REALISED = "realised"
-VOTED = "voted"
-BASES = (REALISED, VOTED)
-VOTED_STAGES = ("BP", "BS", "DM")
 MAX_COMPARED = 8
 """The comparison page shows at most this many documents side by side."""
-
-Result = dict[str, Any]
-"""A stored aggregation result (``arbres`` of nested ``categories``/``enfants``, ``rdfi``)."""
 
 
 # --- documents and their stored aggregations ----------------------------------------------
@@ -96,106 +109,34 @@ def _states(resource_ids: Iterable[str]) -> dict[str, Any]:
     return {row.resource_id: row for row in query}
 
 
-def load_results(resource_ids: Iterable[str]) -> dict[str, tuple[Result, bool]]:
-    """Each document's stored result, and whether it follows the authority's own rules."""
+def load_results(resource_ids: Iterable[str]) -> tuple[dict[str, Result], set[str]]:
+    """Each document's stored result, and the documents aggregated with the authority's
+    own rules."""
     agg = AggregationRecord
     query = model.Session.query(agg.resource_id, agg.result, agg.ruleset_id).filter(
         agg.resource_id.in_(list(resource_ids))
     )
-    return {row.resource_id: (row.result or {}, row.ruleset_id is not None) for row in query}
-
-
-# --- summing documents --------------------------------------------------------------------
-
-
-def merge(results: list[Result]) -> Result:
-    """Several results summed category by category (matched by id, in order of first
-    appearance); amounts stay exact decimal strings. Only what the pages read is kept
-    (labels, amounts, children, RDFI totals): checks describe one document each."""
-    if len(results) == 1:
-        return results[0]
-    trees: dict[str, dict[str, Any]] = {}
-    for result in results:
-        for tree in result.get("arbres") or []:
-            labels = {k: tree[k] for k in ("id", "libelle", "libelle_en") if k in tree}
-            trees.setdefault(tree["id"], {**labels, "categories": []})
-    for tree_id, tree in trees.items():
-        tree["categories"] = _merge_nodes(
-            [t["categories"] for r in results for t in r.get("arbres") or [] if t["id"] == tree_id]
-        )
-    rdfi: dict[str, Decimal] = {}
-    for result in results:
-        for key, amount in (result.get("rdfi") or {}).items():
-            rdfi[key] = rdfi.get(key, Decimal(0)) + Decimal(amount)
-    return {"arbres": list(trees.values()), "rdfi": {k: str(v) for k, v in rdfi.items()}}
-
-
-def _merge_nodes(lists: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    children: dict[str, list[list[dict[str, Any]]]] = {}
-    for nodes in lists:
-        for node in nodes:
-            into = merged.get(node["id"])
-            if into is None:
-                # Per-node details (RDFI split, formula) describe one document: dropped.
-                into = {k: node[k] for k in ("id", "libelle", "libelle_en") if k in node}
-                merged[node["id"]] = into
-                into["montant"] = Decimal(0)
-                children[node["id"]] = []
-            into["montant"] += Decimal(node["montant"])
-            if node.get("enfants"):
-                children[node["id"]].append(node["enfants"])
-    for node_id, node in merged.items():
-        node["montant"] = str(node["montant"])
-        if children[node_id]:
-            node["enfants"] = _merge_nodes(children[node_id])
-    return list(merged.values())
+    results: dict[str, Result] = {}
+    own: set[str] = set()
+    for row in query:
+        results[row.resource_id] = Result.from_json(row.result)
+        if row.ruleset_id is not None:
+            own.add(row.resource_id)
+    return results, own
 
 
 # --- bases: one per year and kind ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Basis:
-    """A year's realised or voted figures, and the documents they come from."""
-
-    year: int
-    resource_ids: tuple[str, ...]
-    result: Result
-    own_rules: bool
-
-
-def _latest(documents: list[db.BudgetDocumentRecord]) -> db.BudgetDocumentRecord:
-    return max(documents, key=lambda d: (d.processed or d.updated or d.created, d.resource_id))
-
-
-def _voted_order(group: tuple[str, str]) -> tuple[int, int, str]:
-    stage, number = group
-    return (VOTED_STAGES.index(stage), int(number) if number.isdigit() else 0, number)
-
-
-def choose(documents: list[db.BudgetDocumentRecord]) -> dict[int, dict[str, list[str]]]:
-    """Per year and kind, the resource ids that make the basis: the account, or the
-    BP, BS and DMs in that order (a document uploaded twice counts once)."""
-    groups: dict[tuple[int, str], dict[tuple[str, str], list[db.BudgetDocumentRecord]]] = {}
-    for document in documents:
-        stage = document.stage or ""
-        if document.exercice is None or stage not in (*REALISED_STAGES, *VOTED_STAGES):
-            continue
-        kind = REALISED if stage in REALISED_STAGES else VOTED
-        number = (document.num_dec or "") if stage == "DM" else ""
-        by_group = groups.setdefault((document.exercice, kind), {})
-        by_group.setdefault((stage, number), []).append(document)
-    chosen: dict[int, dict[str, list[str]]] = {}
-    for (year, kind), by_group in sorted(groups.items()):
-        if kind == REALISED:
-            # A CFU replaces the CA: when a year has both, the CFU is the account.
-            account = ("CFU", "") if ("CFU", "") in by_group else ("CA", "")
-            ids = [_latest(by_group[account]).resource_id]
-        else:
-            ids = [_latest(by_group[g]).resource_id for g in sorted(by_group, key=_voted_order)]
-        chosen.setdefault(year, {})[kind] = ids
-    return chosen
+def source(document: db.BudgetDocumentRecord) -> Source:
+    """A document as the core's combination knows it."""
+    return Source(
+        id=document.resource_id,
+        year=document.exercice,
+        stage=document.stage,
+        decision=document.num_dec,
+        processed=document.processed or document.updated or document.created,
+    )
 
 
 def bases(
@@ -209,22 +150,10 @@ def bases(
 
 
 def _build_bases(documents: list[db.BudgetDocumentRecord]) -> dict[int, dict[str, Basis]]:
-    chosen = choose(documents)
-    ids = [rid for kinds in chosen.values() for found in kinds.values() for rid in found]
-    results = load_results(ids)
-    out: dict[int, dict[str, Basis]] = {}
-    for year, kinds in chosen.items():
-        for kind, members in kinds.items():
-            found = [results[rid] for rid in members if rid in results]
-            if not found:
-                continue
-            out.setdefault(year, {})[kind] = Basis(
-                year=year,
-                resource_ids=tuple(members),
-                result=merge([result for result, _ in found]),
-                own_rules=any(own for _, own in found),
-            )
-    return out
+    chosen = combination.choose(source(d) for d in documents)
+    ids = [rid for kinds in chosen.values() for c in kinds.values() for rid in c.document_ids]
+    results, own = load_results(ids)
+    return combination.bases(chosen, results, own)
 
 
 # --- what one state of the page shows ------------------------------------------------------
@@ -246,87 +175,13 @@ class DocumentRef:
 
 
 @dataclass
-class Series:
-    """One part of a category over the years."""
-
-    id: str
-    label: str
-    values: dict[int, Decimal] = field(default_factory=dict)
-
-
-@dataclass
-class Stack:
-    """A category's parts over the years: one stacked bar per year, one table row per
-    part (a leaf is its own only part)."""
-
-    id: str
-    label: str
-    years: list[int]
-    series: list[Series]
-    totals: dict[int, Decimal]
-
-
-@dataclass
-class ExecutionRow:
-    id: str
-    label: str
-    voted: Decimal | None
-    realised: Decimal | None
-    rate: Decimal | None = None
-    """Realised ÷ voted (the execution rate): only when the year's voted documents
-    include the budget primitif (amendments alone are changes, not a budget)."""
-
-
-@dataclass
-class Execution:
-    """Voted against realised for one year, at the level shown."""
-
-    year: int
-    rows: list[ExecutionRow]
-    voted_total: Decimal
-    realised_total: Decimal
-    with_primitive: bool
-    """False when the year's voted documents have no budget primitif (amendments only)."""
-
-
-@dataclass
-class IndicatorColumn:
-    year: int
-    words: str
-    values: dict[str, Any] | None
-    """The stored indicators of the year's document; None: not computed yet."""
-
-
-@dataclass
-class IndicatorRow:
-    key: str
-    label: str
-    definition: str
-    kind: str
-    """``money``, ``population`` or ``years``."""
-    per_inhabitant: bool
-    values: list[Decimal | None]
-
-
-@dataclass
-class Indicators:
-    columns: list[IndicatorColumn]
-    rows: list[IndicatorRow]
-    per_inhabitant_definition: str
-
-    @property
-    def computed(self) -> bool:
-        return any(column.values is not None for column in self.columns)
-
-
-@dataclass
 class BudgetPage:
     years: list[int]
     year: int | None
     stage: str | None
     year_stages: dict[int, list[str]]
-    level: data.Level | None
-    rdfi: dict[str, Decimal]
+    level: Level | None
+    big_numbers: BigNumbers
     basis_documents: list[DocumentRef]
     evolution: list[Stack]
     execution: Execution | None
@@ -350,139 +205,24 @@ class BudgetPage:
         }
 
 
-def _node(result: Result, tree_id: str, node_id: str) -> dict[str, Any] | None:
-    tree = next((t for t in result.get("arbres") or [] if t["id"] == tree_id), None)
-    path = data._find(tree["categories"], node_id) if tree else None
-    return path[-1] if path else None
-
-
-def evolution(
-    by_year: dict[int, Basis], tree_id: str, parent_ids: list[str], lang: str
-) -> list[Stack]:
-    """For each parent category, its parts over the years (labels of the latest year;
-    parts nil every year are left out)."""
-    stacks = []
-    for parent_id in parent_ids:
-        label, years, totals = parent_id, [], {}
-        series: dict[str, Series] = {}
-        for year, basis in sorted(by_year.items()):
-            node = _node(basis.result, tree_id, parent_id)
-            if node is None:
-                continue
-            years.append(year)
-            label = data._label(node, lang)
-            totals[year] = Decimal(node["montant"])
-            for part in node.get("enfants") or [node]:
-                found = series.setdefault(part["id"], Series(part["id"], ""))
-                found.label = data._label(part, lang)
-                found.values[year] = Decimal(part["montant"])
-        kept = [s for s in series.values() if any(s.values.values())]
-        stacks.append(Stack(parent_id, label, years, kept, totals))
-    return stacks
-
-
-def parts(level: data.Level) -> list[data.Row]:
-    """The rows of a level; a leaf is its own only row."""
-    if level.rows:
-        return level.rows
-    return [data.Row(level.node_id or "", level.label, level.total, False)]
-
-
-def execution(
-    voted: Basis, realised: Basis, level: data.Level, with_primitive: bool, lang: str
-) -> Execution:
-    """The level's parts, voted and realised side by side (matched by id; parts nil on
-    both sides are left out)."""
-    levels = {
-        kind: data.level(basis.result, level.tree_id, level.node_id, basis.own_rules, lang)
-        for kind, basis in ((VOTED, voted), (REALISED, realised))
-    }
-    rows: dict[str, ExecutionRow] = {}
-    for kind, found in levels.items():
-        if found is None or found.tree_id != level.tree_id or found.node_id != level.node_id:
-            continue
-        for part in parts(found):
-            row = rows.setdefault(part.id, ExecutionRow(part.id, part.label, None, None))
-            setattr(row, kind, part.amount)
-
-    def total(kind: str) -> Decimal:
-        return sum((getattr(r, kind) or Decimal(0) for r in rows.values()), Decimal(0))
-
-    shown = [row for row in rows.values() if row.voted or row.realised]
-    for row in shown if with_primitive else []:
-        if row.voted and row.realised is not None:
-            row.rate = row.realised / row.voted
-    return Execution(voted.year, shown, total(VOTED), total(REALISED), with_primitive)
-
-
-INDICATOR_KINDS = {"population": "population", "capacite_desendettement": "years"}
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
-
-
-def indicators(columns: list[IndicatorColumn], lang: str) -> Indicators:
-    """The key indicators of the documents, one column per year, with their definitions."""
-    labels = core_indicators.labels(lang)
-    definitions = core_indicators.definitions(lang)
-    rows = []
-    for key in core_indicators.KEYS:
-        rows.append(
-            IndicatorRow(
-                key,
-                labels[key],
-                definitions[key],
-                INDICATOR_KINDS.get(key, "money"),
-                False,
-                [_decimal((c.values or {}).get(key)) for c in columns],
-            )
-        )
-    for key in core_indicators.PER_INHABITANT:
-        rows.append(
-            IndicatorRow(
-                f"par_habitant.{key}",
-                labels[key],
-                "",
-                "money",
-                True,
-                [_decimal(((c.values or {}).get("par_habitant") or {}).get(key)) for c in columns],
-            )
-        )
-    return Indicators(columns, rows, definitions["par_habitant"])
-
-
-def stored_indicators(record: db.BudgetDocumentRecord) -> dict[str, Any] | None:
-    """A document's stored indicators; None before they are computed (a document
-    processed earlier, or by another version of their definitions)."""
-    stored = record.indicators
-    if isinstance(stored, dict) and stored.get("version") == core_indicators.VERSION:
-        return stored
-    return None
-
-
 def _indicator_columns(
     by_year: dict[int, dict[str, Basis]],
     records: dict[str, db.BudgetDocumentRecord],
     lang: str,
 ) -> list[IndicatorColumn]:
-    """Per year, the account's indicators, else the budget primitif's."""
+    """Per year, the indicators of the document that stands for it (the account, else
+    the budget primitif)."""
     columns = []
     for year, kinds in sorted(by_year.items()):
-        candidates = [*kinds[REALISED].resource_ids] if REALISED in kinds else []
-        candidates += [
-            rid
-            for rid in (kinds[VOTED].resource_ids if VOTED in kinds else ())
-            if records[rid].stage == "BP"
-        ]
-        if not candidates:
+        resource_id = indicator_document(kinds)
+        if resource_id is None:
             continue
-        record = records[candidates[0]]
+        record = records[resource_id]
         columns.append(
             IndicatorColumn(
                 year,
                 stage_words(record.stage, record.num_dec, record.exercice, lang),
-                stored_indicators(record),
+                current(record.indicators),
             )
         )
     return columns
@@ -558,41 +298,39 @@ def build(
     years = sorted(by_year)
     chosen_year = _year(year, years)
     kinds = by_year.get(chosen_year, {}) if chosen_year is not None else {}
-    available = [kind for kind in BASES if kind in kinds]
+    available = [kind for kind in KINDS if kind in kinds]
     chosen_stage = stage if stage in available else (available[0] if available else None)
     basis = kinds.get(chosen_stage) if chosen_stage else None
-    level = data.level(basis.result, tree, node, basis.own_rules, lang) if basis else None
+    shown = level(basis.result, tree, node, basis.own_rules, lang) if basis else None
 
-    records = {d.resource_id: d for d in documents}
     stacks: list[Stack] = []
     found_execution = None
-    if basis is not None and level is not None:
-        same_kind = {y: k[chosen_stage] for y, k in by_year.items() if chosen_stage in k}
-        tree_result = next(t for t in basis.result["arbres"] if t["id"] == level.tree_id)
-        parents = [level.node_id] if level.node_id else [c["id"] for c in tree_result["categories"]]
-        stacks = evolution(same_kind, level.tree_id, parents, lang)
-        if len(available) == len(BASES):
-            primitive = any(records[r].stage == "BP" for r in kinds[VOTED].resource_ids)
-            found_execution = execution(kinds[VOTED], kinds[REALISED], level, primitive, lang)
+    if basis is not None and shown is not None:
+        same_kind = {y: k[chosen_stage].result for y, k in by_year.items() if chosen_stage in k}
+        shown_tree = basis.result.tree(shown.tree_id)
+        assert shown_tree is not None  # the level was found in it
+        parents = [shown.node_id] if shown.node_id else [c.id for c in shown_tree.categories]
+        stacks = evolution(same_kind, shown.tree_id, parents, lang)
+        if len(available) == len(KINDS):
+            found_execution = execution(kinds[VOTED], kinds[REALISED], shown, lang)
 
+    records = {d.resource_id: d for d in documents}
     refs = document_refs(package, documents, lang)
     by_id = {ref.resource_id: ref for ref in refs}
     return BudgetPage(
         years=years,
         year=chosen_year,
         stage=chosen_stage,
-        year_stages={y: [k for k in BASES if k in by_year[y]] for y in years},
-        level=level,
-        rdfi={k: Decimal((basis.result.get("rdfi") or {}).get(k, "0")) for k in data.RDFI_ORDER}
-        if basis
-        else {},
-        basis_documents=[by_id[rid] for rid in (basis.resource_ids if basis else ())],
+        year_stages={y: [k for k in KINDS if k in by_year[y]] for y in years},
+        level=shown,
+        big_numbers=basis.result.big_numbers if basis else BigNumbers(),
+        basis_documents=[by_id[rid] for rid in (basis.document_ids if basis else ())],
         evolution=stacks,
         execution=found_execution,
-        indicators=indicators(_indicator_columns(by_year, records, lang), lang),
+        indicators=indicator_table(_indicator_columns(by_year, records, lang), lang),
         documents=refs,
         accounts=[
-            kinds[REALISED].resource_ids[0]
+            kinds[REALISED].document_ids[0]
             for _, kinds in sorted(by_year.items())
             if REALISED in kinds
         ][-MAX_COMPARED:],
@@ -653,9 +391,9 @@ def export_table(page: BudgetPage, table: str) -> tuple[list[str], list[dict[str
             for row in page.indicators.rows
         ]
         return fields, rows
-    shown = parts(page.level) if page.level else []
+    parts = page.level.parts() if page.level else []
     return ["id", "libelle", "montant"], [
-        {"id": part.id, "libelle": part.label, "montant": _amount(part.amount)} for part in shown
+        {"id": part.id, "libelle": part.label, "montant": _amount(part.amount)} for part in parts
     ]
 
 

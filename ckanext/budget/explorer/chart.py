@@ -16,8 +16,11 @@ from decimal import ROUND_FLOOR, Decimal
 
 from ckan.plugins import toolkit as tk
 
-from . import budget_page, compare
-from .data import Level
+from ..docbudg.figures.evolution import Stack
+from ..docbudg.figures.execution import Execution
+from ..docbudg.figures.indicator_table import Indicators
+from ..docbudg.figures.levels import Level
+from . import compare
 
 WIDTH = 720
 LABEL_HEIGHT = 18
@@ -336,7 +339,7 @@ def grouped_chart(
 # --- the charts of the budget and comparison pages -----------------------------------------
 
 
-def stack_chart(stack: budget_page.Stack) -> StackedChart:
+def stack_chart(stack: Stack) -> StackedChart:
     """A category's parts over the years."""
     return stacked_chart(
         [(year, str(year)) for year in stack.years],
@@ -345,7 +348,7 @@ def stack_chart(stack: budget_page.Stack) -> StackedChart:
     )
 
 
-def execution_chart(execution: budget_page.Execution) -> GroupedChart:
+def execution_chart(execution: Execution) -> GroupedChart:
     """Voted and realised side by side, per category."""
     voted, realised = tk._("Voted"), tk._("Realised")
     return grouped_chart(
@@ -367,7 +370,7 @@ def comparison_chart(comparison: compare.Comparison) -> GroupedChart:
 SAVINGS = ("epargne_brute", "epargne_nette")
 
 
-def indicators_chart(found: budget_page.Indicators) -> GroupedChart | None:
+def indicators_chart(found: Indicators) -> GroupedChart | None:
     """Gross and net savings year by year; None before any indicator is computed."""
     rows = {row.key: row for row in found.rows if row.key in SAVINGS}
     years = [(i, column) for i, column in enumerate(found.columns) if column.values is not None]

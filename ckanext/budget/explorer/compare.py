@@ -10,22 +10,26 @@ user may see can be compared: any other is "not found".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
 
 from .. import db, search, settings
+from ..docbudg.figures import comparison
+from ..docbudg.figures.big_numbers import BigNumbers
+from ..docbudg.figures.comparison import Compared, ComparedRow, per_head
+from ..docbudg.figures.indicator_table import current
+from ..docbudg.figures.results import Result
 from ..views import access
 from ..views.presenters import stage_words
-from . import budget_page, cache, data
+from . import budget_page, cache
 
 MAX_DOCUMENTS = budget_page.MAX_COMPARED
 CHOICES = 20
 """Datasets the form lists (``q`` narrows them)."""
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -38,7 +42,7 @@ class Column:
     words: str
     norm: str | None
     population: int | None
-    rdfi: dict[str, Decimal]
+    big_numbers: BigNumbers
     found: bool
     """False when the category shown is not in this document's tree."""
 
@@ -48,29 +52,11 @@ class Column:
 
 
 @dataclass
-class CompareRow:
-    id: str
-    label: str
-    has_children: bool
-    amounts: list[Decimal | None]
-    per_inhabitant: list[Decimal | None]
+class Comparison(Compared):
+    """What the core compared, with the documents as the page names them."""
 
-
-@dataclass
-class Comparison:
-    columns: list[Column]
-    trees: list[tuple[str, str]]
-    """The trees every compared document has, as (id, label)."""
-    tree_id: str | None
-    tree_label: str
-    node_id: str | None
-    label: str
-    path: list[tuple[str, str]]
-    rows: list[CompareRow]
-    """The categories of the level shown (those nil in every document left out)."""
-    totals: list[Decimal | None]
-    totals_per_inhabitant: list[Decimal | None]
-    truncated: bool
+    columns: list[Column] = field(default_factory=list)
+    truncated: bool = False
 
     @property
     def resource_ids(self) -> list[str]:
@@ -86,20 +72,13 @@ class Comparison:
         return {"tree": self.tree_id, "node": self.node_id}
 
     @property
-    def summary(self) -> list[CompareRow]:
+    def summary(self) -> list[ComparedRow]:
         """The totals table's rows."""
         return totals_rows(self)
 
 
-def per_inhabitant(amount: Decimal | None, population: int | None) -> Decimal | None:
-    """Rounded to the cent, like the stored per-inhabitant indicators."""
-    if amount is None or not population:
-        return None
-    return (amount / population).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _population(record: db.BudgetDocumentRecord) -> int | None:
-    value = (budget_page.stored_indicators(record) or {}).get("population")
+    value = (current(record.indicators) or {}).get("population")
     return value if isinstance(value, int) and value > 0 else None
 
 
@@ -122,18 +101,10 @@ def _visible(resource_ids: list[str]) -> list[tuple[dict[str, Any], db.BudgetDoc
     return found
 
 
-def _results(records: list[db.BudgetDocumentRecord]) -> dict[str, tuple[dict, bool]]:
+def _results(records: list[db.BudgetDocumentRecord]) -> tuple[dict[str, Result], set[str]]:
     keys = budget_page.aggregation_keys(records)
     cache_key = ("compare-results", tuple(sorted(keys.values())))
     return cache.pages.get_or_build(cache_key, lambda: budget_page.load_results(list(keys)))
-
-
-def _common_trees(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    shared = list(results[0].get("arbres") or []) if results else []
-    for result in results[1:]:
-        ids = {t["id"] for t in result.get("arbres") or []}
-        shared = [t for t in shared if t["id"] in ids]
-    return shared
 
 
 def build(resource_ids: list[str], tree: str | None = None, node: str | None = None) -> Comparison:
@@ -143,23 +114,11 @@ def build(resource_ids: list[str], tree: str | None = None, node: str | None = N
     wanted = _unique(resource_ids)
     pairs = _visible(wanted[:MAX_DOCUMENTS])
     records = [record for _, record in pairs]
-    stored = _results(records) if records else {}
-    results = [stored.get(r.resource_id, ({}, False)) for r in records]
-    trees = _common_trees([result for result, _ in results])
-    own = bool(results) and all(own for _, own in results)
-    tree_id = tree if tree in {t["id"] for t in trees} else data.default_tree(trees, own)
-
-    def levels(node_id: str | None) -> list[data.Level | None]:
-        if tree_id is None:
-            return [None] * len(results)
-        return [data.level(result, tree_id, node_id, own, lang) for result, _ in results]
-
-    found = levels(node)
-    if node and not any(lvl and lvl.node_id == node for lvl in found):
-        node, found = None, levels(None)
-    shown = [lvl if lvl and lvl.node_id == node else None for lvl in found]
-    reference = next((lvl for lvl in shown if lvl), None)
-
+    stored, own = _results(records) if records else ({}, set())
+    results = [stored.get(r.resource_id, Result(trees=[])) for r in records]
+    populations = [_population(record) for record in records]
+    own_rules = bool(records) and all(r.resource_id in own for r in records)
+    found = comparison.compare(results, populations, own_rules, tree, node, lang)
     columns = [
         Column(
             resource_id=record.resource_id,
@@ -167,41 +126,17 @@ def build(resource_ids: list[str], tree: str | None = None, node: str | None = N
             package_title=package.get("title") or package["name"],
             words=stage_words(record.stage, record.num_dec, record.exercice, lang),
             norm=(record.nomenclature or "").split("-", 1)[0] or None,
-            population=_population(record),
-            rdfi={k: Decimal((result.get("rdfi") or {}).get(k, "0")) for k in data.RDFI_ORDER},
-            found=lvl is not None,
+            population=population,
+            big_numbers=result.big_numbers,
+            found=shown,
         )
-        for (package, record), (result, _), lvl in zip(pairs, results, shown, strict=True)
+        for (package, record), result, population, shown in zip(
+            pairs, results, populations, found.found, strict=True
+        )
     ]
-    rows: dict[str, CompareRow] = {}
-    for i, lvl in enumerate(shown):
-        for part in budget_page.parts(lvl) if lvl else []:
-            row = rows.setdefault(
-                part.id, CompareRow(part.id, part.label, False, [None] * len(shown), [])
-            )
-            row.has_children = row.has_children or part.has_children
-            row.amounts[i] = part.amount
-    shown_rows = [row for row in rows.values() if any(row.amounts)]
-    for row in shown_rows:
-        row.per_inhabitant = [
-            per_inhabitant(amount, column.population)
-            for amount, column in zip(row.amounts, columns, strict=True)
-        ]
-    totals = [lvl.total if lvl else None for lvl in shown]
     return Comparison(
+        **{f.name: getattr(found, f.name) for f in fields(Compared)},
         columns=columns,
-        trees=[(t["id"], data._label(t, lang)) for t in trees],
-        tree_id=tree_id,
-        tree_label=reference.tree_label if reference else "",
-        node_id=node,
-        label=reference.label if reference else "",
-        path=reference.path if reference else [],
-        rows=shown_rows,
-        totals=totals,
-        totals_per_inhabitant=[
-            per_inhabitant(total, column.population)
-            for total, column in zip(totals, columns, strict=True)
-        ],
         truncated=len(wanted) > MAX_DOCUMENTS,
     )
 
@@ -290,29 +225,20 @@ def _documents_by_package(package_ids: list[str]) -> dict[str, list[db.BudgetDoc
 TABLES = ("categories", "totals")
 
 
-def totals_rows(found: Comparison) -> list[CompareRow]:
-    """The totals table: real receipts and spending per section, for each document."""
+def totals_rows(found: Comparison) -> list[ComparedRow]:
+    """The totals table: each document's big numbers (real receipts and spending per
+    section)."""
     labels = {
         "RF": tk._("Operating receipts"),
         "DF": tk._("Operating spending"),
         "RI": tk._("Capital receipts"),
         "DI": tk._("Capital spending"),
     }
+    populations = [column.population for column in found.columns]
     rows = []
     for key, label in labels.items():
-        amounts: list[Decimal | None] = [column.rdfi[key] for column in found.columns]
-        rows.append(
-            CompareRow(
-                key,
-                label,
-                False,
-                amounts,
-                [
-                    per_inhabitant(amount, column.population)
-                    for amount, column in zip(amounts, found.columns, strict=True)
-                ],
-            )
-        )
+        amounts: list[Decimal | None] = [column.big_numbers[key] for column in found.columns]
+        rows.append(ComparedRow(key, label, False, amounts, per_head(amounts, populations)))
     return rows
 
 

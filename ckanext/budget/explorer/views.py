@@ -11,6 +11,7 @@ import json
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
+from ..docbudg.figures.levels import Level
 from ..views import access
 from ..views.presenters import download_name
 from ..views.spreadsheet import safe_rows
@@ -39,13 +40,13 @@ def embed(id: str, resource_id: str) -> str:
     )
 
 
-def _level(found: data.Explorer) -> data.Level:
+def _level(found: data.Explorer) -> Level:
     if found.level is None:
         tk.abort(404, tk._("This document has no aggregation yet."))
     return found.level
 
 
-def _file_name(target: access.Target, level: data.Level, suffix: str) -> str:
+def _file_name(target: access.Target, level: Level, suffix: str) -> str:
     node = f"-{level.node_id}" if level.node_id else ""
     return download_name(target.resource.get("name"), f"{level.tree_id}{node}.{suffix}")
 

@@ -1,7 +1,7 @@
 """What changed between two versions of a rule set, stored as data and read as a sentence
 ("2 catégories ajoutées, formule de DF.1.2 modifiée") in the reader's language.
 
-Changes are computed on the native dicts (``ruleset_to_dict``), category by id within each
+Changes are computed on the core's rule sets (``RuleSet``), category by id within each
 tree, so a rename, a move and a formula edit are told apart.
 """
 
@@ -11,38 +11,34 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
+from ..docbudg.aggregation.ruleset import Category, Correction, RuleSet, Tree
+
 MAX_IDS = 5
+Placed = dict[str, tuple[str | None, Category]]
+"""``{id: (parent id, category)}`` over a tree."""
 
 
-def _categories(tree: dict[str, Any]) -> dict[str, tuple[str | None, dict[str, Any]]]:
-    """``{id: (parent id, category)}`` over a tree."""
-    out: dict[str, tuple[str | None, dict[str, Any]]] = {}
-    stack = [(None, c) for c in tree.get("categories") or []]
+def _categories(tree: Tree | None) -> Placed:
+    out: Placed = {}
+    stack: list[tuple[str | None, Category]] = [(None, c) for c in tree.categories] if tree else []
     while stack:
         parent, category = stack.pop()
-        out[category["id"]] = (parent, category)
-        stack.extend((category["id"], child) for child in category.get("children") or [])
+        out[category.id] = (parent, category)
+        stack.extend((category.id, child) for child in category.children)
     return out
 
 
-def _reordered(
-    before: dict[str, tuple[str | None, dict[str, Any]]],
-    after: dict[str, tuple[str | None, dict[str, Any]]],
-    old_tree: dict[str, Any],
-    new_tree: dict[str, Any],
-) -> set[str]:
+def _reordered(before: Placed, after: Placed, old_tree: Tree, new_tree: Tree) -> set[str]:
     """Categories whose order changed among the siblings they kept (adding or removing a
     sibling is not a move)."""
 
-    def orders(tree: dict[str, Any], other: dict[str, Any]) -> dict[str | None, list[str]]:
+    def orders(tree: Tree, other: Placed) -> dict[str | None, list[str]]:
         out: dict[str | None, list[str]] = {}
-        stack: list[tuple[str | None, list[dict[str, Any]]]] = [
-            (None, tree.get("categories") or [])
-        ]
+        stack: list[tuple[str | None, list[Category]]] = [(None, tree.categories)]
         while stack:
             parent, siblings = stack.pop()
-            out[parent] = [c["id"] for c in siblings if c["id"] in other]
-            stack.extend((c["id"], c.get("children") or []) for c in siblings)
+            out[parent] = [c.id for c in siblings if c.id in other]
+            stack.extend((c.id, c.children) for c in siblings)
         return out
 
     old_orders, new_orders = orders(old_tree, after), orders(new_tree, before)
@@ -53,8 +49,9 @@ def _reordered(
     return moved
 
 
-def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
-    """The changes from ``old`` to ``new``; ``[{"kind": "created"}]`` for a first version."""
+def changes(old: RuleSet | None, new: RuleSet) -> list[dict[str, Any]]:
+    """The changes from ``old`` to ``new`` (both as saved: formulas in the native
+    notation); ``[{"kind": "created"}]`` for a first version."""
     if old is None:
         return [{"kind": "created"}]
     out: list[dict[str, Any]] = []
@@ -63,23 +60,23 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
         if ids:
             out.append({"kind": kind, "ids": sorted(ids)})
 
-    if (old.get("label"), old.get("label_en")) != (new.get("label"), new.get("label_en")):
+    if (old.label, old.label_en) != (new.label, new.label_en):
         out.append({"kind": "label"})
-    if old.get("selection") != new.get("selection"):
+    if old.selection != new.selection:
         out.append({"kind": "selection"})
-    old_trees = {t["id"]: t for t in old.get("trees") or []}
-    new_trees = {t["id"]: t for t in new.get("trees") or []}
+    old_trees = {t.id: t for t in old.trees}
+    new_trees = {t.id: t for t in new.trees}
     add("tree_added", [t for t in new_trees if t not in old_trees])
     add("tree_removed", [t for t in old_trees if t not in new_trees])
     add(
         "tree_renamed",
-        [t for t in new_trees if t in old_trees and old_trees[t]["label"] != new_trees[t]["label"]],
+        [t for t in new_trees if t in old_trees and old_trees[t].label != new_trees[t].label],
     )
     found: dict[str, list[str]] = {
         k: [] for k in ("added", "removed", "renamed", "moved", "formula")
     }
     for tree_id, tree in new_trees.items():
-        before = _categories(old_trees.get(tree_id, {}))
+        before = _categories(old_trees.get(tree_id))
         after = _categories(tree)
         if tree_id not in old_trees:
             found["added"].extend(after)
@@ -91,20 +88,20 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
                 found["added"].append(cid)
                 continue
             old_parent, previous = before[cid]
-            if previous.get("label") != category.get("label"):
+            if previous.label != category.label:
                 found["renamed"].append(cid)
             if old_parent != parent or cid in reordered:
                 found["moved"].append(cid)
-            both_leaves = not (previous.get("children") or category.get("children"))
-            if both_leaves and previous.get("formula") != category.get("formula"):
+            both_leaves = previous.is_leaf and category.is_leaf
+            if both_leaves and previous.formula_text != category.formula_text:
                 found["formula"].append(cid)
     for tree_id, tree in old_trees.items():
         if tree_id not in new_trees:
             found["removed"].extend(_categories(tree))
     for kind, ids in found.items():
         add(kind, ids)
-    old_corr = {_key(c) for c in old.get("corrections") or []}
-    new_corr = {_key(c) for c in new.get("corrections") or []}
+    old_corr = {_key(c) for c in old.corrections}
+    new_corr = {_key(c) for c in new.corrections}
     if old_corr != new_corr:
         out.append(
             {
@@ -116,8 +113,9 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
     return out
 
 
-def _key(correction: dict[str, Any]) -> str:
-    return repr(sorted(correction.items()))
+def _key(c: Correction) -> tuple[Any, ...]:
+    """A correction as saved (its amount as written: 1.0 and 1.00 differ)."""
+    return (c.exer, c.cod_rd, c.nature, c.fonction, str(c.amount), c.category, c.tree)
 
 
 def _ids(ids: list[str]) -> str:

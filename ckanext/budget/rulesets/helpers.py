@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 from ckan.plugins import toolkit as tk
 
 from .. import db, settings
+from ..docbudg.figures.results import ResultTree
 from . import service
 
 
@@ -25,14 +26,15 @@ def money(value: Any, lang: str | None = None) -> str:
     return "€" + format_decimal(amount, format="#,##0.00", locale="en")
 
 
-def tree_messages(tree: dict[str, Any]) -> list[str]:
-    """The checks of one stored tree (``result_to_dict`` form) as translated sentences."""
-    checks = tree["controles"]
+def tree_messages(tree: ResultTree) -> list[str]:
+    """The checks of one stored tree as translated sentences."""
+    checks = tree.checks
+    if checks is None:
+        return []
     out: list[str] = []
-    unmatched = checks["non_comptees"]
-    if unmatched:
-        count = len(unmatched)
-        amount = sum((Decimal(line["montant"]) for line in unmatched), Decimal(0))
+    if checks.unmatched:
+        count = len(checks.unmatched)
+        amount = sum((line.amount for line in checks.unmatched), Decimal(0))
         out.append(
             tk.ungettext(
                 "{count} line ({amount}) is in no category",
@@ -40,10 +42,9 @@ def tree_messages(tree: dict[str, Any]) -> list[str]:
                 count,
             ).format(count=count, amount=money(amount))
         )
-    twice = checks["comptees_plusieurs_fois"]
-    if twice:
-        count = len(twice)
-        first = twice[0]
+    if checks.counted_twice:
+        count = len(checks.counted_twice)
+        line, categories = checks.counted_twice[0]
         out.append(
             tk.ungettext(
                 "{count} line is counted in several categories (e.g. nature {nature} in "
@@ -51,23 +52,19 @@ def tree_messages(tree: dict[str, Any]) -> list[str]:
                 "{count} lines are counted in several categories (e.g. nature {nature} in "
                 "{categories})",
                 count,
-            ).format(count=count, nature=first["nature"], categories=", ".join(first["categories"]))
+            ).format(count=count, nature=line.nature, categories=", ".join(categories))
         )
-    for key, totals in sorted(checks["totaux"].items()):
-        if Decimal(totals["document"]) != Decimal(totals["arbre"]):
+    for key, (document, counted) in sorted(checks.totals.items()):
+        if document != counted:
             out.append(
                 tk._("{key} total: {counted} counted for {expected} in the document").format(
-                    key=key, counted=money(totals["arbre"]), expected=money(totals["document"])
+                    key=key, counted=money(counted), expected=money(document)
                 )
             )
-    if checks["categories_vides"]:
-        out.append(
-            tk._("Categories without a formula: {ids}").format(
-                ids=", ".join(checks["categories_vides"])
-            )
-        )
-    if checks["partages_incomplets"]:
-        count = len(checks["partages_incomplets"])
+    if checks.empty:
+        out.append(tk._("Categories without a formula: {ids}").format(ids=", ".join(checks.empty)))
+    if checks.split_mismatches:
+        count = len(checks.split_mismatches)
         out.append(
             tk.ungettext(
                 "{count} split line is not fully assigned",
@@ -93,8 +90,8 @@ def document_checks(resource_id: str) -> dict[str, Any] | None:
         "current": service.is_fresh(aggregation, document),
         "computed": aggregation.computed,
         "trees": [
-            {"id": tree["id"], "label": tree["libelle"], "messages": tree_messages(tree)}
-            for tree in aggregation.result["arbres"]
+            {"id": tree.id, "label": tree.label, "messages": tree_messages(tree)}
+            for tree in service.result(aggregation).trees
         ],
     }
 

@@ -73,4 +73,6 @@ class AggregationRecord(tk.BaseModel):
     content_sha256 = sa.Column(sa.String(64), nullable=False)
     ok = sa.Column(sa.Boolean, nullable=False)
     result = sa.Column(JSONB, nullable=False)
+    """``docbudg.figures.results.Result.to_json()`` (read it with ``service.result``); the
+    French form of earlier versions was converted by revision ``0005_budget_typed_results``."""
     computed = sa.Column(sa.DateTime(timezone=True), nullable=False, default=now)

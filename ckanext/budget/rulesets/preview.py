@@ -17,13 +17,7 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 
 from .. import db
-from ..docbudg.aggregation import (
-    FormulaError,
-    LineResult,
-    aggregate,
-    parse_formula,
-    ruleset_from_dict,
-)
+from ..docbudg.aggregation import FormulaError, LineResult, RuleSet, aggregate, parse_formula
 from ..docbudg.aggregation.engine import Checks
 from ..docbudg.model import BudgetDocument
 from . import editing, helpers, service
@@ -71,7 +65,7 @@ def _document(document: db.BudgetDocumentRecord) -> BudgetDocument:
 
 
 def preview(
-    content: dict[str, Any],
+    rules: RuleSet,
     tree_id: str,
     node_id: str,
     formula: str,
@@ -80,8 +74,8 @@ def preview(
     out = Preview(formula=formula, error=formula_error(formula) if formula.strip() else None)
     if out.error is not None or document is None:
         return out
-    rules = ruleset_from_dict(editing.set_formula(content, tree_id, node_id, formula))
-    result = aggregate(_document(document), rules, tree_id)
+    edited = editing.set_formula(rules, tree_id, node_id, formula)
+    result = aggregate(_document(document), edited, tree_id)
     tree = result.trees[tree_id]
     node = tree.node(node_id)
     owners = {id(line): leaves for line, leaves in tree.checks.multiple}

@@ -28,10 +28,11 @@ from ..docbudg.aggregation import (
     RuleSet,
     aggregate,
     default_ruleset,
-    result_to_dict,
     ruleset_from_dict,
     ruleset_to_dict,
 )
+from ..docbudg.figures.big_numbers import BigNumbers, big_numbers
+from ..docbudg.figures.results import Result, result_of
 from ..docbudg.model import BudgetDocument
 from . import diff
 from .model import AggregationRecord, RuleSetRecord, RuleSetVersionRecord, now
@@ -200,7 +201,9 @@ def save(
         ruleset_id=record.id,
         version=record.version + 1,
         content=new,
-        changes=diff.changes(previous.content if previous else None, new),
+        changes=diff.changes(
+            ruleset_from_dict(previous.content) if previous else None, ruleset_from_dict(new)
+        ),
         author=author,
         comment=comment or None,
         restored_from=restored_from,
@@ -296,6 +299,26 @@ def stored(resource_id: str) -> AggregationRecord | None:
     return model.Session.get(AggregationRecord, resource_id)
 
 
+def result(aggregation: AggregationRecord) -> Result:
+    """The typed result of a stored aggregation."""
+    return Result.from_json(aggregation.result)
+
+
+def stored_big_numbers(document: db.BudgetDocumentRecord) -> BigNumbers | None:
+    """The big numbers stored with the document's aggregation (read alone, without the
+    rest of the result); None when it has none for this content of the document."""
+    agg = AggregationRecord
+    found = (
+        model.Session.query(agg.result["big_numbers"])
+        .filter(
+            agg.resource_id == document.resource_id,
+            agg.content_sha256 == document.content_sha256,
+        )
+        .one_or_none()
+    )
+    return BigNumbers.from_json(found[0]) if found is not None else None
+
+
 def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentRecord) -> bool:
     """Computed from this content with the rule-set version that applies now."""
     if aggregation is None or aggregation.content_sha256 != document.content_sha256:
@@ -328,7 +351,7 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
         content_sha256 = hashlib.sha256(data).hexdigest()
         doc = reader.read_document(data, settings.limits())
         applied = rules_for(document, doc)
-        result = aggregate(doc, applied.rules)
+        aggregated = aggregate(doc, applied.rules)
         model.Session.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtext('budget_aggregation'), hashtext(:id))"),
             {"id": document.resource_id},
@@ -346,8 +369,8 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
         "ruleset_version": applied.version,
         "ruleset_name": applied.name,
         "content_sha256": content_sha256,
-        "ok": result.ok,
-        "result": result_to_dict(result, with_lines=False),
+        "ok": aggregated.ok,
+        "result": result_of(aggregated, big_numbers(doc)).to_json(),
     }
     aggregation = stored(document.resource_id)
     if aggregation is None:
@@ -360,7 +383,7 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
             setattr(aggregation, name, value)
         aggregation.computed = now()
     model.Session.commit()
-    return result, aggregation
+    return aggregated, aggregation
 
 
 def fresh(document: db.BudgetDocumentRecord) -> AggregationRecord:

@@ -98,10 +98,10 @@ def _render(template: str, scope: Scope, **extra: Any) -> str:
     return tk.render(f"budget/rules/{template}", extra_vars=extra_vars)
 
 
-def _update(record, content: dict[str, Any], comment: str | None = None) -> dict[str, Any]:
-    """Save ``content`` as the next version through the action; flash what changed."""
+def _update(record, rules: RuleSet, comment: str | None = None) -> dict[str, Any]:
+    """Save ``rules`` as the next version through the action; flash what changed."""
     result = tk.get_action("budget_ruleset_update")(
-        context(), {"id": record.id, "rules": content, "comment": comment}
+        context(), {"id": record.id, "rules": ruleset_to_dict(rules), "comment": comment}
     )
     if result["changed"]:
         tk.h.flash_success(
@@ -140,9 +140,7 @@ def index(id: str) -> str:
     record = scope.record()
     extra: dict[str, Any] = {"record": record, "inherited": scope.inherited()}
     if record is not None:
-        content = service.content(record)
-        extra["content"] = content
-        extra["trees"] = [(tree, editing.walk(tree)) for tree in content["trees"]]
+        extra["trees"] = [(tree, list(tree.walk())) for tree in service.ruleset(record).trees]
         extra["last"] = service.version(record)
     if not scope.package:
         overrides = []
@@ -214,10 +212,10 @@ def add_tree(id: str):
     scope = editor(id)
     record = _record_or_404(scope)
     try:
-        content = editing.add_tree(
-            service.content(record), request.form.get("tree_id", ""), request.form.get("label", "")
+        rules = editing.add_tree(
+            service.ruleset(record), request.form.get("tree_id", ""), request.form.get("label", "")
         )
-        _update(record, content)
+        _update(record, rules)
     except editing.EditError as error:
         tk.h.flash_error(str(error))
     except tk.ValidationError as error:
@@ -236,15 +234,15 @@ def add_node(id: str):
         error = preview.formula_error(formula) if formula.strip() else None
         if error is not None:
             raise editing.EditError(error.text_in(_lang()))
-        content, node_id = editing.add_node(
-            service.content(record),
+        rules, node_id = editing.add_node(
+            service.ruleset(record),
             tree_id,
             parent,
             form.get("node_id", ""),
             form.get("label", ""),
             formula,
         )
-        _update(record, content)
+        _update(record, rules)
     except editing.EditError as error:
         tk.h.flash_error(str(error))
         return scope.redirect("index")
@@ -267,13 +265,13 @@ def _chosen(scope: Scope):
 def node(id: str, tree: str, node: str):
     scope = editor(id)
     record = _record_or_404(scope)
-    content = service.content(record)
+    rules = service.ruleset(record)
     try:
-        category, parent = editing.find(content, tree, node)
+        category, parent = editing.find(rules, tree, node)
     except editing.EditError:
         return tk.abort(404, tk._("Unknown category {id}.").format(id=node))
     documents, chosen_id, chosen = _chosen(scope)
-    formula = category.get("formula") or ""
+    formula = category.formula_text or ""
     shown = None
     errors: list[str] = []
     if request.method == "POST":
@@ -281,15 +279,15 @@ def node(id: str, tree: str, node: str):
         try:
             if op in ("preview", "formula"):
                 formula = request.form.get("formula", "")
-                shown = preview.preview(content, tree, node, formula, chosen)
+                shown = preview.preview(rules, tree, node, formula, chosen)
                 if op == "formula" and shown.error is None:
-                    _update(record, editing.set_formula(content, tree, node, formula))
+                    _update(record, editing.set_formula(rules, tree, node, formula))
                     return scope.redirect("node", tree=tree, node=node, document=chosen_id or None)
             elif op == "rename":
                 _update(
                     record,
                     editing.rename_node(
-                        content,
+                        rules,
                         tree,
                         node,
                         request.form.get("label", ""),
@@ -299,7 +297,7 @@ def node(id: str, tree: str, node: str):
                 return scope.redirect("node", tree=tree, node=node)
             elif op in ("up", "down", "move"):
                 moved = editing.move_node(
-                    content,
+                    rules,
                     tree,
                     node,
                     direction=op if op != "move" else None,
@@ -308,21 +306,21 @@ def node(id: str, tree: str, node: str):
                 _update(record, moved)
                 return scope.redirect("node", tree=tree, node=node)
             elif op == "delete":
-                _update(record, editing.delete_node(content, tree, node))
+                _update(record, editing.delete_node(rules, tree, node))
                 return scope.redirect("index")
         except editing.EditError as error:
             errors.append(str(error))
         except tk.ValidationError as error:
             errors.extend(_errors(error))
-    elif chosen is not None and formula and not category.get("children"):
-        shown = preview.preview(content, tree, node, formula, chosen)
-    tree_dict = next(t for t in content["trees"] if t["id"] == tree)
-    inside = editing.ids({"categories": [category]})
+    elif chosen is not None and formula and category.is_leaf:
+        shown = preview.preview(rules, tree, node, formula, chosen)
+    shown_tree = rules.tree(tree)
+    inside = editing.ids([category])
     return _render(
         "node.html",
         scope,
         record=record,
-        tree=tree_dict,
+        tree=shown_tree,
         category=category,
         parent=parent,
         formula=formula,
@@ -330,9 +328,7 @@ def node(id: str, tree: str, node: str):
         errors=errors,
         documents=[(d.resource_id, _document_label(d)) for d in documents],
         chosen=chosen_id,
-        targets=[
-            (n["id"], n["label"], d) for n, d in editing.walk(tree_dict) if n["id"] not in inside
-        ],
+        targets=[(c.id, c.label, depth) for c, depth in shown_tree.walk() if c.id not in inside],
         lang=_lang(),
     )
 
@@ -343,15 +339,15 @@ def preview_json(id: str, tree: str, node: str) -> Response:
     :func:`.preview.as_json`); the page's JavaScript calls it, nothing is saved."""
     scope = editor(id)
     record = _record_or_404(scope)
-    content = service.content(record)
+    rules = service.ruleset(record)
     try:
-        editing.find(content, tree, node)
+        editing.find(rules, tree, node)
     except editing.EditError:
         return tk.abort(404, tk._("Unknown category {id}.").format(id=node))
     _, _, chosen = _chosen(scope)
     formula = request.form.get("formula", "")
     try:
-        shown = preview.preview(content, tree, node, formula, chosen)
+        shown = preview.preview(rules, tree, node, formula, chosen)
     except editing.EditError as error:
         return jsonify({"ok": False, "message": str(error)})
     return jsonify(preview.as_json(shown, _lang()))
@@ -377,11 +373,11 @@ def checks(id: str) -> str:
                     {
                         "tree": tree,
                         "messages": helpers.tree_messages(tree),
-                        "unmatched": tree["controles"]["non_comptees"],
-                        "twice": tree["controles"]["comptees_plusieurs_fois"],
-                        "totals": tree["controles"]["totaux"],
+                        "unmatched": tree.checks.unmatched if tree.checks else [],
+                        "twice": tree.checks.counted_twice if tree.checks else [],
+                        "totals": tree.checks.totals if tree.checks else {},
                     }
-                    for tree in aggregation.result["arbres"]
+                    for tree in service.result(aggregation).trees
                 ],
             }
         )

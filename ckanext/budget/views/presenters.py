@@ -12,18 +12,18 @@ import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from ckan import model
 
 from .. import db, processing, settings
 from ..docbudg.anonymisation import AnonymisationReport
-from ..docbudg.model import CARRIED_OVER_RESULTS, Stage
+from ..docbudg.figures.big_numbers import SectionFigures
+from ..docbudg.figures.combination import REALISED_STAGES
+from ..docbudg.model import Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
+from ..rulesets import service
 
-REALISED_STAGES = ("CA", "CFU")
 _REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
 
 
@@ -78,13 +78,6 @@ def _slug(text: str) -> str:
 
 
 @dataclass
-class KeyFigure:
-    section: str
-    receipts: Decimal
-    spending: Decimal
-
-
-@dataclass
 class DocumentView:
     """A processed document as the resource page and the resource list show it."""
 
@@ -104,7 +97,7 @@ class DocumentView:
     exports: list[str] = field(default_factory=list)
     missing_exports: list[tuple[str, str]] = field(default_factory=list)
     realised: bool = False
-    key_figures: list[KeyFigure] = field(default_factory=list)
+    key_figures: list[SectionFigures] = field(default_factory=list)
 
     @property
     def badge(self) -> str:
@@ -155,7 +148,7 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
         realised=record.stage in REALISED_STAGES,
     )
     if with_figures and record.status == db.STATUS_DONE:
-        view.key_figures = key_figures(record.resource_id, view.realised)
+        view.key_figures = key_figures(record)
     return view
 
 
@@ -166,31 +159,12 @@ def export_names(resource_id: str) -> list[str]:
     return [name for (name,) in query.order_by(export.name)]
 
 
-def key_figures(resource_id: str, realised: bool) -> list[KeyFigure]:
-    """Receipts and spending of real operations (``OpBudg`` 0) per section: realised
-    amounts for an account (CA, CFU), new credits for a budget (BP, BS, DM). Carried-over
-    results (natures 001, 002) are left out, as in the explorer and the default rule sets:
-    they are last year's balance, not this year's receipts or spending."""
-    line = db.BudgetLineRecord
-    amount = line.mtreal if realised else line.mtprev
-    rows = (
-        model.Session.query(line.section, line.cod_rd, sa.func.sum(amount))
-        .filter(
-            line.resource_id == resource_id,
-            line.op_budg == "0",
-            sa.or_(line.nature.is_(None), line.nature.notin_(CARRIED_OVER_RESULTS)),
-        )
-        .group_by(line.section, line.cod_rd)
-        .all()
-    )
-    totals = {(section, cod_rd): total or Decimal(0) for section, cod_rd, total in rows}
-    return [
-        KeyFigure(
-            section, totals.get((section, "R"), Decimal(0)), totals.get((section, "D"), Decimal(0))
-        )
-        for section in ("F", "I")
-        if (section, "R") in totals or (section, "D") in totals
-    ]
+def key_figures(record: db.BudgetDocumentRecord) -> list[SectionFigures]:
+    """Receipts and spending per section: the document's big numbers (see the core's
+    ``figures.big_numbers``), as stored with its aggregation; none while this content of
+    the document has not been aggregated."""
+    numbers = service.stored_big_numbers(record)
+    return numbers.sections() if numbers is not None else []
 
 
 @dataclass

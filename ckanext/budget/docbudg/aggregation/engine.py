@@ -56,22 +56,6 @@ class LineResult:
         chapter = self.plan.chapter(code) or self.plan.function_chapter(code)
         return chapter.label if chapter else None
 
-    def as_dict(self) -> dict[str, object]:
-        e = self.entry
-        return {
-            "sens": e.cod_rd,
-            "section": e.section,
-            "chapitre": e.chapter,
-            "chapitre_libelle": self.chapter_label,
-            "nature": e.nature,
-            "nature_libelle": self.nature_label,
-            "fonction": e.fonction,
-            "fonction_libelle": self.fonction_label,
-            "operation": "ordre" if e.op_budg == "1" else "reel",
-            "montant": str(e.amount),
-            "lignes_source": list(e.sources),
-        }
-
 
 @dataclass(frozen=True)
 class Share:

@@ -176,6 +176,12 @@ def line_index(doc: BudgetDocument, selection: Selection, plan: Plan | None) -> 
     return found
 
 
+def selected_entries(doc: BudgetDocument, selection: Selection, plan: Plan | None) -> list[Entry]:
+    """The lines a selection counts (duplicates summed) without an index's bit masks: what
+    totals alone need, at a tenth of the cost of :func:`line_index`."""
+    return _select(doc.lines, selection, plan_facts(plan), selection.amount_field(doc.header.stage))
+
+
 def _masks(values: Sequence[str | None]) -> dict[str, int]:
     """Bit mask of the positions holding each value (``None`` left out). Values held by
     many lines (direction, section, operation) get their mask from numpy in one go;

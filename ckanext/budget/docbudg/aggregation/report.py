@@ -1,16 +1,26 @@
-"""Aggregation results as JSON-ready dicts, CSV (one row per category) and a multi-year
-table across documents. Amounts stay exact: strings in JSON/CSV, Decimal in pandas."""
+"""The public forms of an aggregation: JSON (French keys, the API's and the command line's
+contract), CSV (one row per category) and a multi-year table across documents. Written
+from the typed :class:`~..figures.results.Result`; amounts stay exact: strings in JSON and
+CSV, Decimal in pandas."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from .engine import AggregationResult, NodeResult, TreeResult
+from ..figures.results import (
+    Result,
+    ResultCategory,
+    ResultChecks,
+    ResultLine,
+    result_of,
+)
+from .engine import AggregationResult
 
 CSV_COLUMNS = (
     "arbre",
@@ -28,91 +38,117 @@ CSV_COLUMNS = (
 )
 
 
-def _node_dict(node: NodeResult, with_lines: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": node.id,
-        "libelle": node.label,
-        "libelle_en": node.label_en,
-        "montant": str(node.total),
-        "rdfi": {k: str(v) for k, v in node.rdfi.items()},
+def _line_dict(line: ResultLine) -> dict[str, Any]:
+    return {
+        "sens": line.direction,
+        "section": line.section,
+        "chapitre": line.chapter,
+        "chapitre_libelle": line.chapter_label,
+        "nature": line.nature,
+        "nature_libelle": line.nature_label,
+        "fonction": line.function,
+        "fonction_libelle": line.function_label,
+        "operation": "ordre" if line.operation == "order" else "reel",
+        "montant": str(line.amount),
+        "lignes_source": list(line.sources),
     }
-    if node.children:
-        out["enfants"] = [_node_dict(child, with_lines) for child in node.children]
+
+
+def _category_dict(category: ResultCategory) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": category.id,
+        "libelle": category.label,
+        "libelle_en": category.label_en,
+        "montant": str(category.amount),
+        "rdfi": {k: str(v) for k, v in category.rdfi.items()},
+    }
+    if category.children:
+        out["enfants"] = [_category_dict(child) for child in category.children]
     else:
-        out["formule"] = node.formula
-        if with_lines:
+        out["formule"] = category.formula
+        if category.lines is not None:
             out["lignes"] = [
                 {
-                    **share.line.as_dict(),
+                    **_line_dict(share.line),
                     "montant_compte": str(share.amount),
                     "partage": share.split,
                 }
-                for share in node.shares
+                for share in category.lines
             ]
     return out
 
 
-def _checks_dict(tree: TreeResult) -> dict[str, Any]:
-    c = tree.checks
+def _checks_dict(checks: ResultChecks) -> dict[str, Any]:
     return {
-        "ok": c.ok,
-        "non_comptees": [line.as_dict() for line in c.unmatched],
+        "ok": checks.ok,
+        "non_comptees": [_line_dict(line) for line in checks.unmatched],
         "comptees_plusieurs_fois": [
-            {**line.as_dict(), "categories": leaves} for line, leaves in c.multiple
+            {**_line_dict(line), "categories": leaves} for line, leaves in checks.counted_twice
         ],
-        "totaux": {k: {"document": str(e), "arbre": str(a)} for k, (e, a) in c.rdfi.items()},
-        "categories_vides": c.empty_leaves,
+        "totaux": {k: {"document": str(e), "arbre": str(a)} for k, (e, a) in checks.totals.items()},
+        "categories_vides": checks.empty,
         "partages_incomplets": [
-            {**line.as_dict(), "reparti": str(assigned)} for line, assigned in c.split_mismatches
+            {**_line_dict(line), "reparti": str(assigned)}
+            for line, assigned in checks.split_mismatches
         ],
-        "messages": [m.as_dict() for m in c.messages()],
+        "messages": [m.as_dict() for m in checks.messages],
+    }
+
+
+def export_dict(result: Result) -> dict[str, Any]:
+    """The public JSON of a result (a leaf's lines when the result has them)."""
+    document = result.document
+    return {
+        "document": {
+            "exer": document.year,
+            "etape": document.stage,
+            "nomenclature": document.nomenclature,
+            "siren": document.siren,
+            "libelle": document.label,
+            "code_budget": document.budget_code,
+            "plan_de_comptes": document.plan,
+            "montant_utilise": document.amount_field,
+        }
+        if document is not None
+        else None,
+        "regles": result.ruleset,
+        "rdfi": {k: str(v) for k, v in result.totals.items()},
+        "arbres": [
+            {
+                "id": tree.id,
+                "libelle": tree.label,
+                "libelle_en": tree.label_en,
+                "categories": [_category_dict(c) for c in tree.categories],
+                **({"controles": _checks_dict(tree.checks)} if tree.checks is not None else {}),
+            }
+            for tree in result.trees
+        ],
     }
 
 
 def result_to_dict(result: AggregationResult, with_lines: bool = True) -> dict[str, Any]:
-    return {
-        "document": {
-            "exer": result.exer,
-            "etape": result.stage,
-            "nomenclature": result.nomenclature,
-            "siren": result.siren,
-            "libelle": result.label,
-            "code_budget": result.cod_bud,
-            "plan_de_comptes": result.plan,
-            "montant_utilise": result.amount_field,
-        },
-        "regles": result.ruleset_id,
-        "rdfi": {k: str(v) for k, v in result.rdfi.items()},
-        "arbres": [
-            {
-                "id": tree.tree_id,
-                "libelle": tree.label,
-                "libelle_en": tree.label_en,
-                "categories": [_node_dict(node, with_lines) for node in tree.nodes],
-                "controles": _checks_dict(tree),
-            }
-            for tree in result.trees.values()
-        ],
-    }
+    return export_dict(result_of(result, with_lines=with_lines))
 
 
-def _rows(result: AggregationResult) -> Iterable[dict[str, Any]]:
-    for tree in result.trees.values():
-        stack: list[tuple[NodeResult, str]] = [(n, "") for n in reversed(tree.nodes)]
+def _rows(result: Result) -> Iterable[dict[str, Any]]:
+    for tree in result.trees:
+        stack: list[tuple[ResultCategory, str, int]] = [
+            (c, "", 0) for c in reversed(tree.categories)
+        ]
         while stack:
-            node, parent = stack.pop()
+            category, parent, depth = stack.pop()
             yield {
-                "arbre": tree.tree_id,
-                "id": node.id,
+                "arbre": tree.id,
+                "id": category.id,
                 "parent": parent,
-                "niveau": node.depth,
-                "libelle": node.label,
-                "libelle_en": node.label_en or "",
-                "montant": str(node.total),
-                **{k: str(node.rdfi.get(k, 0)) for k in ("DF", "DI", "RF", "RI")},
-                "lignes": len(node.shares) if node.is_leaf else "",
+                "niveau": depth,
+                "libelle": category.label,
+                "libelle_en": category.label_en or "",
+                "montant": str(category.amount),
+                **{k: str(category.rdfi.get(k, 0)) for k in ("DF", "DI", "RF", "RI")},
+                "lignes": len(category.lines or ()) if category.is_leaf else "",
             }
-            stack.extend((child, node.id) for child in reversed(node.children))
+            stack.extend((child, category.id, depth + 1) for child in reversed(category.children))
 
 
 def result_to_csv(result: AggregationResult) -> str:
@@ -120,7 +156,7 @@ def result_to_csv(result: AggregationResult) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_rows(result))
+    writer.writerows(_rows(result_of(result, with_lines=True)))
     return buffer.getvalue()
 
 
@@ -131,14 +167,12 @@ def multi_year_table(
     exact Decimal amounts; a category absent from a year's tree is left empty."""
     records = []
     for result in results:
-        for row in _rows(result):
+        for row in _rows(result_of(result)):
             if tree_id is None or row["arbre"] == tree_id:
                 records.append({**row, "document": result.column, "montant": row["montant"]})
     if not records:
         return pd.DataFrame()
     frame = pd.DataFrame.from_records(records)
-    from decimal import Decimal
-
     frame["montant"] = frame["montant"].map(Decimal)
     table = frame.pivot_table(
         index=["arbre", "id", "niveau", "libelle"],

@@ -64,6 +64,12 @@ class Category:
     def is_leaf(self) -> bool:
         return not self.children
 
+    def set_formula(self, text: str | None) -> None:
+        """Change the formula's text; its parsed and compiled forms follow."""
+        self.formula_text = text
+        self.__dict__.pop("formula", None)
+        self.__dict__.pop("program", None)
+
     @cached_property
     def formula(self) -> Formula | None:
         """The parsed formula; ``None`` for an empty leaf (reported by the checks)."""

@@ -23,6 +23,7 @@ from ...docbudg.aggregation import (
     FormulaError,
     RuleSet,
     RuleSetError,
+    export_dict,
     result_to_csv,
     result_to_dict,
 )
@@ -378,10 +379,10 @@ def _aggregation_dict(
     elif result is not None:
         out["result"] = result_to_dict(result, with_lines=True)
     else:
-        stored = aggregation.result
+        stored = service.result(aggregation)
         if tree:
-            stored = {**stored, "arbres": [t for t in stored["arbres"] if t["id"] == tree]}
-        out["result"] = stored
+            stored = dataclasses.replace(stored, trees=[t for t in stored.trees if t.id == tree])
+        out["result"] = export_dict(stored)
     return out
 
 
@@ -424,7 +425,7 @@ def budget_aggregate(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
             result, aggregation = service.compute(document)
         else:
             result, aggregation = None, service.fresh(document)
-        trees = {t["id"] for t in aggregation.result["arbres"]}
+        trees = {t.id for t in service.result(aggregation).trees}
         if tree and tree not in trees:
             raise tk.ValidationError({"tree": [" | ".join(sorted(trees))]})
         out.append(_aggregation_dict(document, aggregation, result, tree, fmt))

@@ -1,0 +1,27 @@
+"""The figures the portal shows, computed once here and typed; the CKAN layer reads the
+database, formats and renders them, it does not add up.
+
+- :mod:`.big_numbers` — ``big_numbers(doc) -> BigNumbers``: receipts and spending ×
+  operating and investment (real operations, carried-over results 001/002 left out), the
+  one definition every page shows (``sections()``: the document page's key figures).
+- :mod:`.results` — ``Result`` (trees of ``ResultCategory``, checks, totals, big numbers):
+  what a document's aggregation is stored as; ``result_of(aggregation, big_numbers)``,
+  ``to_json()`` / ``Result.from_json()`` (format ``budget-result/1``, exact amounts as
+  strings), ``find(tree, category)``, ``label_in(lang)``.
+- :mod:`.levels` — ``level(result, tree, node, own_rules, lang) -> Level``: one level as
+  the explorers show it (rows, path, total; defaults for unknown ids) and
+  ``leaf_lines(aggregation, tree, node)``.
+- :mod:`.combination` — ``choose(sources)`` and ``bases(chosen, results, own_rules)``: a
+  budget's documents as each year's realised (CA, or the CFU) and voted (BP + BS + DMs
+  summed category by category, an upload counted once, the latest processed winning)
+  figures; ``combine(results)``; ``indicator_document(kinds)``.
+- :mod:`.evolution` — ``evolution(results_by_year, tree, parents, lang) -> [Stack]``.
+- :mod:`.execution` — ``execution(voted, realised, level, lang) -> Execution`` (rate only
+  with a budget primitif).
+- :mod:`.comparison` — ``compare(results, populations, own_rules, tree, node, lang)``:
+  documents side by side, per inhabitant.
+- :mod:`.indicator_table` — ``indicator_table(columns, lang)``: the key indicators over
+  the years; ``current(stored)`` keeps indicators of today's definitions only.
+
+Pure Python: nothing here imports CKAN.
+"""

@@ -1,0 +1,105 @@
+"""One level of a result as the explorers show it: a category (or a tree's first level),
+its parts as rows, where it sits in its tree, labels in the reader's language; and the
+lines behind a leaf."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .results import Result, ResultShare, ResultTree
+
+if TYPE_CHECKING:
+    from ..aggregation.engine import AggregationResult
+
+DEFAULT_TREE = "fonction"
+"""The tree shown first for documents without rules of their own (by function)."""
+
+
+@dataclass
+class Row:
+    """A part of the level shown: a bar and a table row."""
+
+    id: str
+    label: str
+    amount: Decimal
+    has_children: bool
+
+
+@dataclass
+class Level:
+    tree_id: str
+    tree_label: str
+    trees: list[tuple[str, str]]
+    """Every tree of the result, as (id, label)."""
+    node_id: str | None
+    """None: the tree's first level."""
+    label: str
+    total: Decimal
+    path: list[tuple[str, str]]
+    """Ancestors, as (id, label), from the first level down (the node itself excluded)."""
+    rows: list[Row] = field(default_factory=list)
+    lines: list[ResultShare] = field(default_factory=list)
+    """A leaf's lines, when the caller looked them up (:func:`leaf_lines`)."""
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.rows
+
+    def parts(self) -> list[Row]:
+        """The rows of the level; a leaf is its own only row."""
+        if self.rows:
+            return self.rows
+        return [Row(self.node_id or "", self.label, self.total, False)]
+
+
+def default_tree(trees: Sequence[ResultTree], own_rules: bool) -> str | None:
+    """The authority's own first tree when it has rules, else "by function"."""
+    ids = [tree.id for tree in trees]
+    if not ids:
+        return None
+    if not own_rules and DEFAULT_TREE in ids:
+        return DEFAULT_TREE
+    return ids[0]
+
+
+def level(
+    result: Result, tree_id: str | None, node_id: str | None, own_rules: bool, lang: str
+) -> Level | None:
+    """The level ``node_id`` of tree ``tree_id`` (unknown ids: the default tree, the first
+    level); None for a result without trees."""
+    tree = result.tree(tree_id) if tree_id is not None else None
+    if tree is None:
+        found = default_tree(result.trees, own_rules)
+        if found is None:
+            return None
+        tree = result.tree(found)
+        assert tree is not None
+    path = tree.path(node_id) if node_id else None
+    if path is None:
+        node_id, children, label, total = None, tree.categories, tree.label_in(lang), tree.total
+    else:
+        node = path[-1]
+        children, label, total = node.children, node.label_in(lang), node.amount
+    return Level(
+        tree_id=tree.id,
+        tree_label=tree.label_in(lang),
+        trees=[(t.id, t.label_in(lang)) for t in result.trees],
+        node_id=node_id,
+        label=label,
+        total=total,
+        path=[(n.id, n.label_in(lang)) for n in (path or [])[:-1]],
+        rows=[Row(c.id, c.label_in(lang), c.amount, bool(c.children)) for c in children],
+    )
+
+
+def leaf_lines(aggregation: AggregationResult, tree_id: str, node_id: str) -> list[ResultShare]:
+    """The lines a leaf counts, largest first (none for a branch or an unknown leaf)."""
+    tree = aggregation.trees.get(tree_id)
+    node = tree.node(node_id) if tree is not None else None
+    if node is None or not node.is_leaf:
+        return []
+    shares = [ResultShare.of(share) for share in node.shares]
+    return sorted(shares, key=lambda s: (-s.amount, s.line.nature))
