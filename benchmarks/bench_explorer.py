@@ -47,7 +47,7 @@ def ensure_dataset() -> None:
     from ckan.tests.helpers import call_action
     from werkzeug.datastructures import FileStorage
 
-    from ckanext.budget import db
+    from ckanext.budget.documents import model as db
 
     if model.Package.get(DATASET) is not None:
         documents = db.documents_for_package(model.Package.get(DATASET).id)

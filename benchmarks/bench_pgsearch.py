@@ -90,9 +90,9 @@ def fill_index(count: int) -> None:
     from ckan import model
     from ckan.common import config
 
-    from ckanext.budget.pgsearch.document import IndexEntry, extract_terms, extract_text
-    from ckanext.budget.pgsearch.index import upsert
-    from ckanext.budget.pgsearch.table import TABLE_NAME, ensure_table
+    from ckanext.budget.search.document import IndexEntry, extract_terms, extract_text
+    from ckanext.budget.search.index import upsert
+    from ckanext.budget.search.table import TABLE_NAME, ensure_table
 
     ensure_table()
     rng = random.Random(2024)
@@ -150,7 +150,7 @@ def fill_index(count: int) -> None:
 def time_searches() -> None:
     from ckan.common import config
 
-    from ckanext.budget.pgsearch.query import PgPackageSearchQuery
+    from ckanext.budget.search.query import PgPackageSearchQuery
 
     page_facets = ["organization", "groups", "tags", "res_format", "license_id"]
     site = f'+site_id:"{config.get("ckan.site_id")}"'

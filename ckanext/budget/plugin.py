@@ -1,38 +1,64 @@
 """The ``budget`` CKAN plugin: the entry point that wires ckanext-budget into a portal.
 
-Kept thin on purpose: each feature lives in its own module and is only registered here.
-The ``budget`` dataset type itself is a ckanext-scheming schema
-(``scheming.dataset_schemas = ckanext.budget.schemas:budget.yaml``). Actions, auth
-functions and validators are picked up from ``logic/`` by CKAN's blanket decorators.
+Kept thin on purpose: it only registers what the features hold — ``documents/`` (the
+upload gate, processing, the document pages and API), ``rulesets/`` (the authorities' own
+presentations), ``web/`` (the page cache, outages). The ``budget`` dataset type itself is a
+ckanext-scheming schema (``scheming.dataset_schemas = ckanext.budget.schemas:budget.yaml``);
+the explorer is the ``budget_view`` plugin (``explorer/``), search without Solr the
+``budget_pgsearch`` plugin (``search/``).
 
-Upload path (see ``upload`` and ``processing``): ``IUploader`` anonymises every uploaded
-budget document before CKAN's own uploader stores it; ``IPackageController`` hooks then
-record the document and store (or schedule) its results. List ``budget`` before any
-storage plugin (e.g. a cloud uploader) in ``ckan.plugins``.
+Upload path: ``IUploader`` anonymises every uploaded budget document before CKAN's own
+uploader stores it; ``IPackageController`` hooks then record the document and store (or
+schedule) its results. List ``budget`` before any storage plugin (e.g. a cloud uploader)
+in ``ckan.plugins``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 import flask
 from ckan.lib.plugins import DefaultTranslation
+from flask import Blueprint
 
-from . import db, document_fields, outages, page_cache, processing, search, storage, upload, views
+from .documents import actions as document_actions
+from .documents import annexes, check, processing, storage, upload
+from .documents import auth as document_auth
+from .documents import fields as document_fields
+from .documents import helpers as document_helpers
+from .documents import index_fields as search
+from .documents import model as db
+from .documents import validators as document_validators
+from .documents import views as document_views
+from .documents.sweep import sweep_when_a_worker_starts
+from .rulesets import actions as ruleset_actions
+from .rulesets import auth as ruleset_auth
+from .rulesets import helpers as ruleset_helpers
 from .rulesets import service as rulesets
-from .sweep import sweep_when_a_worker_starts
+from .rulesets.views import BLUEPRINTS as RULES_BLUEPRINTS
+from .web import outages, page_cache
+
+
+def _exported(*modules: ModuleType) -> dict[str, Any]:
+    """What the modules export (``__all__``), by name: a blanket decorator takes one source."""
+    return {name: getattr(module, name) for module in modules for name in module.__all__}
+
+
+def _blueprints() -> list[Blueprint]:
+    return [document_views.blueprint, check.blueprint, annexes.blueprint, *RULES_BLUEPRINTS]
 
 
 @tk.blanket.config_declarations
-@tk.blanket.actions
-@tk.blanket.auth_functions
-@tk.blanket.validators
+@tk.blanket.actions(_exported(document_actions, ruleset_actions))
+@tk.blanket.auth_functions(_exported(document_auth, ruleset_auth))
+@tk.blanket.validators(_exported(document_validators))
 @tk.blanket.cli
-@tk.blanket.helpers
-@tk.blanket.blueprints(views.get_blueprints)
+@tk.blanket.helpers(_exported(document_helpers, ruleset_helpers))
+@tk.blanket.blueprints(_blueprints)
 class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)

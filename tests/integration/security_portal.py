@@ -28,7 +28,7 @@ from ckan import model
 from ckan.tests import factories
 from ckan.tests.helpers import _get_test_app, call_action
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import file_storage, sample_bytes, upload_resource

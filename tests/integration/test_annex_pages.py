@@ -17,10 +17,10 @@ from ckan.cli.cli import ckan
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
 from ckanext.budget.docbudg import annex_tables, indicators
 from ckanext.budget.docbudg.anonymisation import AnonymisationPolicy, anonymise
 from ckanext.budget.docbudg.reader import read_document
+from ckanext.budget.documents import model as db
 
 from .budget_uploads import SAMPLES, sample_bytes, upload_resource
 

@@ -13,9 +13,9 @@ from bs4 import BeautifulSoup
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
 from ckanext.budget.docbudg.aggregation import Selection, default_ruleset, ruleset_to_dict
 from ckanext.budget.docbudg.reader import read_document
+from ckanext.budget.documents import model as db
 from ckanext.budget.rulesets import service
 
 from ..unit import independent_sums

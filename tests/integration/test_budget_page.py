@@ -17,7 +17,7 @@ from ckan import model
 from ckan.tests import factories
 from sqlalchemy.orm.attributes import flag_modified
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 from ckanext.budget.rulesets import service
 from ckanext.budget.rulesets.model import now
 

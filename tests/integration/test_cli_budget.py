@@ -10,7 +10,7 @@ from ckan.cli.cli import ckan
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 
 from .budget_uploads import sample_bytes, upload_resource
 

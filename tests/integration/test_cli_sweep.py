@@ -18,7 +18,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget.storage import UPLOAD_LOCK
+from ckanext.budget.documents.storage import UPLOAD_LOCK
 
 from ..fixtures.privacy import make_document_with_personal_data
 from .budget_uploads import upload_resource

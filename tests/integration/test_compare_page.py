@@ -15,7 +15,7 @@ from babel.numbers import format_currency
 from bs4 import BeautifulSoup
 from ckan.tests import factories
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 
 from .budget_pages import budget_dataset, children_amounts, stored_node
 

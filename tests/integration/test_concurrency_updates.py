@@ -21,11 +21,13 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db, processing, settings, upload
+from ckanext.budget import settings
 from ckanext.budget.docbudg import reader
 from ckanext.budget.docbudg.aggregation import aggregate, ruleset_from_dict, ruleset_to_dict
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.results import result_of
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import processing, upload
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import file_storage, sample_bytes, upload_resource

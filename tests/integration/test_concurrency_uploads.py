@@ -12,7 +12,7 @@ from ckan import model
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 
 from .budget_uploads import file_storage, sample_bytes
 

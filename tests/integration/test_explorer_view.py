@@ -17,8 +17,8 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from sqlalchemy.orm.attributes import flag_modified
 
-from ckanext.budget import db
 from ckanext.budget.docbudg.figures.results import ResultTree
+from ckanext.budget.documents import model as db
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import sample_bytes, upload_resource

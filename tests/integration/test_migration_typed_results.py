@@ -13,7 +13,6 @@ from ckan import model
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
 from ckanext.budget.docbudg.aggregation import (
     Selection,
     aggregate,
@@ -23,6 +22,7 @@ from ckanext.budget.docbudg.aggregation import (
 )
 from ckanext.budget.docbudg.figures.results import Result
 from ckanext.budget.docbudg.reader import read_document
+from ckanext.budget.documents import model as db
 from ckanext.budget.rulesets import service
 from ckanext.budget.rulesets.model import AggregationRecord
 

@@ -18,8 +18,10 @@ from ckan.tests import factories, helpers
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from ckanext.budget import db, page_cache, processing
-from ckanext.budget.pgsearch.index import PgSearchIndex
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import processing
+from ckanext.budget.search.index import PgSearchIndex
+from ckanext.budget.web import page_cache
 
 from .budget_pages import budget_dataset
 

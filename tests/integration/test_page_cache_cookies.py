@@ -15,7 +15,7 @@ from ckan.tests import factories, helpers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ckanext.budget import page_cache
+from ckanext.budget.web import page_cache
 
 from ..fixtures.cookies import CORPUS
 from .budget_pages import budget_dataset

@@ -12,7 +12,8 @@ from ckan import model
 from ckan.lib import uploader
 from ckan.tests import factories
 
-from ckanext.budget import db, processing
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import processing
 
 from .budget_uploads import sample_bytes, upload_resource
 

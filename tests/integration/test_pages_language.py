@@ -12,8 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from ckan.tests import factories
 
-from ckanext.budget import db
 from ckanext.budget import plugin as budget_plugin
+from ckanext.budget.documents import model as db
 
 from .budget_uploads import sample_bytes, upload_resource
 
@@ -107,8 +107,8 @@ def test_report_page_in_a_french_portal(
 
 
 PAGE_SOURCES = (
-    "helpers.py",
-    "views/",
+    "documents/",
+    "web/",
     "templates/budget/check.html",
     "templates/budget/report.html",
     "templates/budget/snippets/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ckanext.budget.pgsearch.lucene import (
+from ckanext.budget.search.lucene import (
     And,
     MatchAll,
     Not,

@@ -38,8 +38,8 @@ from ckan.tests.helpers import call_action
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
-from ckanext.budget import db
 from ckanext.budget.docbudg.errors import NestedBudgetDocument
+from ckanext.budget.documents import model as db
 
 from ..fixtures.planting import Canary, Planted, canary_forms, leaked, planted_documents
 from ..fixtures.privacy import make_document_with_personal_data

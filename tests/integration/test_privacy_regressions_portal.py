@@ -29,9 +29,9 @@ from ckan.tests import factories
 from ckan.tests.helpers import _get_test_app, call_action
 from lxml import etree
 
-from ckanext.budget import db
 from ckanext.budget.docbudg import errors
 from ckanext.budget.docbudg.anonymisation import DEFAULT_REPLACEMENT
+from ckanext.budget.documents import model as db
 
 from ..fixtures.planting import Canary, gzip_member, leaked
 from ..fixtures.privacy import NS, PLANTED_PERSON_NAMES, make_document_with_personal_data

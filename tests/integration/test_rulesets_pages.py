@@ -11,13 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from ckan.lib import helpers as h
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget.rulesets import helpers as rules_helpers
-from ckanext.budget.rulesets import service, views
+from ckanext.budget.rulesets import service
 
 from .budget_uploads import sample_bytes, upload_resource
 
@@ -30,14 +28,9 @@ RULES = Path(__file__).parent.parent / "fixtures" / "rules"
 
 
 @pytest.fixture
-def web(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The test app with the editor's blueprint and template helper (registered by the
-    plugin in a portal; added here when the plugin does not list them yet)."""
-    if "budget_rules" not in app.flask_app.blueprints:
-        app.flask_app.register_blueprint(views.blueprint)
-    for name, function in rules_helpers.get_helpers().items():
-        if name not in h.helper_functions:
-            monkeypatch.setitem(h.helper_functions, name, function)
+def web(app: Any) -> Any:
+    """The test app: the plugin registers the editor's blueprint and template helpers."""
+    assert "budget_rules" in app.flask_app.blueprints
     return app
 
 

@@ -18,7 +18,8 @@ from ckan.lib.redis import connect_to_redis
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 
-from ckanext.budget import db, processing
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import processing
 
 from ..fixtures.privacy import SYNTHETIC_PERSON_NAMES, make_document_with_personal_data
 from .budget_uploads import sample_bytes, upload_resource

@@ -16,8 +16,8 @@ from ckan.lib import uploader
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
 from ckanext.budget.docbudg.reader import read_document
+from ckanext.budget.documents import model as db
 
 from .budget_uploads import sample_bytes, update_resource, upload_resource
 

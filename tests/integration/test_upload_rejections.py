@@ -14,7 +14,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 
 from ..unit import hostile
 from .budget_uploads import sample_bytes, update_resource, upload_resource

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ckanext.budget import db
-from ckanext.budget.upload import pending
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents.upload import pending
 
 from .budget_uploads import sample_bytes, upload_resource
 

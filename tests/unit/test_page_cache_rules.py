@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ckanext.budget import page_cache
+from ckanext.budget.web import page_cache
 
 from ..fixtures.cookies import CORPUS
 

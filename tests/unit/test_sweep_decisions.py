@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ckanext.budget import sweep
-from ckanext.budget.sweep import KEEP, REMOVE, RESTORE, Recorded, ResourceFiles, Step
+from ckanext.budget.documents import sweep
+from ckanext.budget.documents.sweep import KEEP, REMOVE, RESTORE, Recorded, ResourceFiles, Step
 
 RID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 OLD = b"<DocumentBudgetaire>ancien</DocumentBudgetaire>"

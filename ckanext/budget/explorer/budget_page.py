@@ -19,7 +19,7 @@ from typing import Any
 
 from ckan import model
 
-from .. import db, settings
+from .. import settings
 from ..docbudg.figures import combination
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import (
@@ -42,10 +42,12 @@ from ..docbudg.figures.indicator_table import (
 )
 from ..docbudg.figures.levels import Level, level
 from ..docbudg.figures.results import Result
+from ..documents import model as db
+from ..documents.presenters import badge_word, stage_words
 from ..rulesets import service
 from ..rulesets.model import AggregationRecord
-from ..views.presenters import badge_word, stage_words
 from . import cache
+from .constants import VIEW_TYPE
 
 MAX_COMPARED = 8
 """The comparison page shows at most this many documents side by side."""
@@ -230,7 +232,6 @@ def _indicator_columns(
 
 def _view_ids(resource_ids: list[str]) -> dict[str, str]:
     """Each document's explorer view (the first, when there are several)."""
-    from .plugin import VIEW_TYPE  # here: the plugin module imports this one
 
     view = model.ResourceView
     query = (

@@ -17,14 +17,16 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from .. import db, search, settings
+from .. import settings
 from ..docbudg.figures import comparison
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.comparison import Compared, ComparedRow, per_head
 from ..docbudg.figures.indicator_table import current
 from ..docbudg.figures.results import Result
-from ..views import access
-from ..views.presenters import stage_words
+from ..documents import access
+from ..documents import index_fields as search
+from ..documents import model as db
+from ..documents.presenters import stage_words
 from . import budget_page, cache
 
 MAX_DOCUMENTS = budget_page.MAX_COMPARED

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import db, settings
+from .. import settings
 from ..docbudg.aggregation import aggregate
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.figures.levels import Level, leaf_lines, level
 from ..docbudg.figures.results import ResultShare
+from ..documents import model as db
+from ..documents.presenters import stage_words
 from ..rulesets import service
-from ..views.presenters import stage_words
 
 
 @dataclass

@@ -25,9 +25,9 @@ from urllib.parse import urlencode
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
-from ..views import access
-from ..views.presenters import download_name
-from ..views.spreadsheet import safe_cell, safe_rows
+from ..documents import access
+from ..documents.presenters import download_name
+from ..web.downloads import safe_cell, safe_rows
 from . import budget_page, compare
 
 blueprint = Blueprint("budget_page", __name__)

@@ -17,10 +17,11 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
-from .. import db
-from . import budget_page, chart, data, formatting, page_views, views
+from .. import formatting
+from ..documents import model as db
+from . import budget_page, chart, data, page_views, views
+from .constants import VIEW_TYPE
 
-VIEW_TYPE = "budget_view"
 ASSETS = str(Path(__file__).resolve().parent.parent / "assets")
 """The webassets library (absolute: webassets matches files to URLs on normalised paths)."""
 DEFAULT_VIEWS_KEY = "ckan.views.default_views"
@@ -83,8 +84,8 @@ class BudgetViewPlugin(p.SingletonPlugin):
 
     def get_helpers(self) -> dict[str, Any]:
         return {
-            "budget_compact_money": formatting.budget_compact_money,
-            "budget_share": formatting.budget_share,
+            "budget_compact_money": formatting.compact_money,
+            "budget_share": formatting.share,
             "budget_bar_chart": chart.level_chart,
             "budget_stack_chart": chart.stack_chart,
             "budget_execution_chart": chart.execution_chart,

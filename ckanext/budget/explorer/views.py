@@ -12,9 +12,9 @@ from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
 from ..docbudg.figures.levels import Level
-from ..views import access
-from ..views.presenters import download_name
-from ..views.spreadsheet import safe_rows
+from ..documents import access
+from ..documents.presenters import download_name
+from ..web.downloads import safe_rows
 from . import data
 
 blueprint = Blueprint("budget_explorer", __name__)

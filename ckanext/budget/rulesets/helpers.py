@@ -1,7 +1,7 @@
 """Template helpers of the rule sets: money in the reader's language, and a document's
 aggregation checks as sentences ("3 lignes (12 400,00 €) ne sont dans aucune catégorie").
 
-Register with the plugin's ``ITemplateHelpers`` (``rulesets.helpers.get_helpers()``).
+The plugin registers what ``__all__`` names as template helpers.
 """
 
 from __future__ import annotations
@@ -9,21 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from ckan.plugins import toolkit as tk
 
-from .. import db, settings
+from .. import formatting
 from ..docbudg.figures.results import ResultTree
+from ..documents import model as db
 from . import service
-
-
-def money(value: Any, lang: str | None = None) -> str:
-    """``1 234,56 €`` in French, ``€1,234.56`` in English."""
-    amount = Decimal(str(value or 0))
-    lang = lang or settings.current_language()
-    if lang == "fr":
-        return format_decimal(amount, format="#,##0.00", locale="fr_FR") + "\u00a0€"
-    return "€" + format_decimal(amount, format="#,##0.00", locale="en")
 
 
 def tree_messages(tree: ResultTree) -> list[str]:
@@ -40,7 +31,7 @@ def tree_messages(tree: ResultTree) -> list[str]:
                 "{count} line ({amount}) is in no category",
                 "{count} lines ({amount}) are in no category",
                 count,
-            ).format(count=count, amount=money(amount))
+            ).format(count=count, amount=formatting.money(amount))
         )
     if checks.counted_twice:
         count = len(checks.counted_twice)
@@ -58,7 +49,7 @@ def tree_messages(tree: ResultTree) -> list[str]:
         if document != counted:
             out.append(
                 tk._("{key} total: {counted} counted for {expected} in the document").format(
-                    key=key, counted=money(counted), expected=money(document)
+                    key=key, counted=formatting.money(counted), expected=formatting.money(document)
                 )
             )
     if checks.empty:
@@ -114,9 +105,6 @@ def dataset_rules_link(package: dict[str, Any]) -> bool:
     return any(d.status == db.STATUS_DONE for d in db.documents_for_package(package["id"]))
 
 
-def get_helpers() -> dict[str, Any]:
-    return {
-        "budget_rules_document_checks": document_checks,
-        "budget_rules_dataset_link": dataset_rules_link,
-        "budget_rules_money": money,
-    }
+budget_rules_document_checks = document_checks
+budget_rules_dataset_link = dataset_rules_link
+__all__ = ["budget_rules_dataset_link", "budget_rules_document_checks"]

@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 from ckan import model
 
-from .. import db
 from ..docbudg.aggregation import RuleSet, import_gironde, import_mapping, ruleset_from_dict
 from ..docbudg.aggregation.importers import MAPPING_ROLES
 from ..docbudg.messages import Message
 from ..docbudg.nomenclature import Plan, find_plan
+from ..documents import model as db
 from . import service
 
 FORMATS = ("native", "gironde", "mapping")

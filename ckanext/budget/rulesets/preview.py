@@ -16,11 +16,12 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
-from .. import db
+from .. import formatting
 from ..docbudg.aggregation import FormulaError, LineResult, RuleSet, aggregate, parse_formula
 from ..docbudg.aggregation.engine import Checks
 from ..docbudg.model import BudgetDocument
-from . import editing, helpers, service
+from ..documents import model as db
+from . import editing, service
 
 KEPT_DOCUMENTS = 2
 """Parsed documents kept per process for previews (a large one holds ~50 MB)."""
@@ -140,7 +141,7 @@ def as_json(shown: Preview, lang: str) -> dict[str, Any]:
         unmatched=unmatched,
         summary=tk.ungettext(
             "{count} line selected, total {total}", "{count} lines selected, total {total}", count
-        ).format(count=count, total=helpers.money(shown.total, lang)),
+        ).format(count=count, total=formatting.money(shown.total, lang)),
         details=details,
     )
     return out

@@ -15,7 +15,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from flask import request
 
-from .. import db
+from ..documents import model as db
 from . import service
 from .model import RuleSetRecord
 

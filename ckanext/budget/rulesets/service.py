@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from .. import db, processing, settings
+from .. import settings
 from ..docbudg import reader
 from ..docbudg.aggregation import (
     AggregationResult,
@@ -34,6 +34,8 @@ from ..docbudg.aggregation import (
 from ..docbudg.figures.big_numbers import BigNumbers, big_numbers
 from ..docbudg.figures.results import Result, result_of
 from ..docbudg.model import BudgetDocument
+from ..documents import model as db
+from ..documents import processing
 from . import diff
 from .model import AggregationRecord, RuleSetRecord, RuleSetVersionRecord, now
 

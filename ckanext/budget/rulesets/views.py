@@ -18,7 +18,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response, jsonify, request
 
-from .. import settings
+from .. import formatting, settings
 from ..docbudg.aggregation import (
     default_ruleset,
     dump_ruleset,
@@ -57,7 +57,7 @@ def _check_csrf_token() -> None:
     """Every form of the editor changes the rules: a POST needs its CSRF token, which
     CKAN 2.11 does not check on extension pages."""
     if request.method == "POST":
-        from ..views import access  # here: ``views`` imports this module
+        from ..documents import access
 
         access.protect_form()
 
@@ -88,7 +88,7 @@ def _render(template: str, scope: Scope, **extra: Any) -> str:
         "scope": scope,
         "rules_base": f"budget/rules/base_{'dataset' if scope.package else 'organization'}.html",
         "can_edit": scope.can_edit(),
-        "money": helpers.money,
+        "money": formatting.money,
         **extra,
     }
     if scope.package:

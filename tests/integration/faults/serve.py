@@ -35,7 +35,7 @@ from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 from werkzeug.serving import run_simple
 
-from ckanext.budget import processing, storage
+from ckanext.budget.documents import processing, storage
 
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN = "faults-admin"

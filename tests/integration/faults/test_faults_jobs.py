@@ -26,8 +26,10 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db, processing, settings
+from ckanext.budget import settings
 from ckanext.budget.docbudg import reader
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import processing
 
 from ...fixtures.privacy import make_document_with_personal_data
 from ..budget_uploads import sample_bytes, upload_resource

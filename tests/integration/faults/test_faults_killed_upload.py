@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from ckanext.budget.sweep import CLOCK_MARGIN
+from ckanext.budget.documents.sweep import CLOCK_MARGIN
 
 from ...fixtures.privacy import make_document_with_personal_data
 from .conftest import Portal

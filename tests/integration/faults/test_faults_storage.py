@@ -18,7 +18,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget import db
+from ckanext.budget.documents import model as db
 
 from ...fixtures.privacy import make_document_with_personal_data
 from ..budget_uploads import update_resource, upload_resource

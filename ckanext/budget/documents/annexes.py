@@ -17,10 +17,11 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
-from .. import db, settings
+from .. import settings
 from ..docbudg import annex_tables as tables
+from ..web.downloads import safe_rows
 from . import access, presenters
-from .spreadsheet import safe_rows
+from . import model as db
 
 blueprint = Blueprint("budget_annexes", __name__)
 PREFIX = "/dataset/<id>/resource/<resource_id>/budget/annexes/<name>"

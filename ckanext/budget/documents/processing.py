@@ -27,15 +27,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import FileStorage
 
-from . import db, jobstate, page_cache, search, settings
-from .docbudg import annex_tables, errors, indicators, pipeline, reader
-from .docbudg.export import ExportError, ExportResult
-from .docbudg.export.line_info import describer, find_export_plan
-from .docbudg.export.table import MEDIA_TYPES
-from .docbudg.messages import Message
-from .docbudg.model import BudgetDocument, DocumentHeader
-from .docbudg.pipeline import PipelineResult
-from .docbudg.validation import ValidationReport
+from .. import settings
+from ..docbudg import annex_tables, errors, indicators, pipeline, reader
+from ..docbudg.export import ExportError, ExportResult
+from ..docbudg.export.line_info import describer, find_export_plan
+from ..docbudg.export.table import MEDIA_TYPES
+from ..docbudg.messages import Message
+from ..docbudg.model import BudgetDocument, DocumentHeader
+from ..docbudg.pipeline import PipelineResult
+from ..docbudg.validation import ValidationReport
+from ..web import page_cache
+from . import index_fields as search
+from . import jobstate
+from . import model as db
 from .upload import SHA_FIELD, pending
 
 log = logging.getLogger(__name__)

@@ -37,8 +37,9 @@ from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from . import db, settings
-from .docbudg.messages import Message
+from .. import settings
+from ..docbudg.messages import Message
+from . import model as db
 
 log = logging.getLogger(__name__)
 

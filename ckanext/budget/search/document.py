@@ -20,7 +20,7 @@ import ckan.plugins as p
 from ckan import logic, model
 from ckan.common import config
 
-from ckanext.budget.pgsearch.fields import NOT_IN_TERMS, full_text_weight
+from .fields import NOT_IN_TERMS, full_text_weight
 
 _KEY_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
 _RESERVED_FIELDS = frozenset(

@@ -7,19 +7,15 @@ Money is formatted from ``Decimal`` by Babel's locale data: « 1 234,56 € » i
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
 from ckan.plugins import toolkit as tk
 from markupsafe import escape
 
-from . import settings
-from .rulesets.helpers import dataset_rules_link as budget_rules_dataset_link
-from .rulesets.helpers import document_checks as budget_rules_document_checks
-from .views import presenters
-from .views.indicators import annexes_of as budget_annexes
-from .views.indicators import indicators_view as budget_indicators
+from .. import formatting
+from . import presenters
+from .indicators import annexes_of as budget_annexes
+from .indicators import indicators_view as budget_indicators
 
 __all__ = [
     "budget_annexes",
@@ -33,8 +29,6 @@ __all__ = [
     "budget_money",
     "budget_number",
     "budget_resource_badge",
-    "budget_rules_dataset_link",
-    "budget_rules_document_checks",
     "budget_section_label",
     "budget_severity_label",
     "budget_status_label",
@@ -50,29 +44,14 @@ BADGE_CLASSES = {
 }
 
 
-def _locale() -> str:
-    return "fr_FR" if settings.current_language() == "fr" else "en_GB"
-
-
 def budget_money(value: Decimal | int | str | None) -> str:
     """« 1 234,56 € » in French, "€1,234.56" in English; empty for no amount."""
-    if value is None or value == "":
-        return ""
-    return _money(Decimal(value), _locale())
-
-
-@functools.lru_cache(maxsize=8192)
-def _money(amount: Decimal, locale: str) -> str:
-    """Memoised: Babel takes a fraction of a millisecond per amount, and the explorer
-    pages write hundreds of amounts that repeat from page to page."""
-    return format_currency(amount, "EUR", locale=locale)
+    return formatting.money(value)
 
 
 def budget_number(value: int | Decimal | None) -> str:
     """« 1 431 » in French, "1,431" in English."""
-    if value is None:
-        return ""
-    return format_decimal(value, locale=_locale())
+    return formatting.number(value)
 
 
 def budget_status_label(status: str | None) -> str:

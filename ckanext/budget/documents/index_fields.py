@@ -14,8 +14,9 @@ from ckan import model
 from ckan.lib import search as ckan_search
 from ckan.plugins import toolkit as tk
 
-from . import db, settings
-from .docbudg.model import Stage
+from .. import settings
+from ..docbudg.model import Stage
+from . import model as db
 
 EXERCICE = "budget_exercice"
 STAGE = "budget_stage"

@@ -8,8 +8,8 @@ from typing import Any
 import ckan.lib.search as search
 import ckan.plugins as p
 
-from ckanext.budget.pgsearch.index import PgSearchIndex
-from ckanext.budget.pgsearch.query import PgPackageSearchQuery
+from .index import PgSearchIndex
+from .query import PgPackageSearchQuery
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from ckan.common import config
 from ckan.lib.search.common import SearchError, SearchQueryError
 from ckan.lib.search.query import VALID_SOLR_PARAMETERS, PackageSearchQuery
 
-from ckanext.budget.pgsearch import lucene
-from ckanext.budget.pgsearch.facets import count_facets
-from ckanext.budget.pgsearch.sql import InvalidSort, SqlBuilder
-from ckanext.budget.pgsearch.table import TABLE_NAME, ensure_table
+from . import lucene
+from .facets import count_facets
+from .sql import InvalidSort, SqlBuilder
+from .table import TABLE_NAME, ensure_table
 
 log = logging.getLogger(__name__)
 

@@ -44,8 +44,8 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from . import db
-from .docbudg.messages import Message
+from ..docbudg.messages import Message
+from . import model as db
 from .storage import PREVIOUS_MARK, UPLOAD_LOCK
 from .upload import SHA_FIELD
 

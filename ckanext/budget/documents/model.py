@@ -18,7 +18,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from sqlalchemy.dialects.postgresql import JSONB
 
-from .docbudg.model import AMOUNT_FIELDS
+from ..docbudg.model import AMOUNT_FIELDS
 
 STATUS_PENDING = "pending"
 STATUS_RUNNING = "running"

@@ -14,8 +14,10 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from ... import db, processing, settings, upload
-from ...docbudg import errors
+from .. import settings
+from ..docbudg import errors
+from . import model as db
+from . import processing, upload
 
 __all__ = [
     "budget_document_show",

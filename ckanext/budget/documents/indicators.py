@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from ckan.plugins import toolkit as tk
 
-from .. import db, settings
+from .. import settings
 from ..docbudg import annex_tables, indicators
+from . import model as db
 from . import presenters
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ckan import authz
 from ckan.plugins import toolkit as tk
 
-from ...rulesets import service
+from . import service
 
 __all__ = [
     "budget_aggregate",

@@ -11,7 +11,7 @@ from ckan.lib.dictization import model_dictize
 from ckan.plugins import toolkit as tk
 from flask import current_app
 
-from .. import db
+from . import model as db
 
 
 @dataclass

@@ -35,11 +35,11 @@ import cachetools
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from . import settings
-from .docbudg import errors, pipeline
-from .docbudg.model import DocumentHeader
-from .docbudg.pipeline import PipelineResult
-from .docbudg.validation import ValidationReport
+from .. import settings
+from ..docbudg import errors, pipeline
+from ..docbudg.model import DocumentHeader
+from ..docbudg.pipeline import PipelineResult
+from ..docbudg.validation import ValidationReport
 
 log = logging.getLogger(__name__)
 

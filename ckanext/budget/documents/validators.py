@@ -7,9 +7,9 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
-from .. import db
 from ..docbudg.model import DocumentHeader
-from ..upload import SHA_FIELD, pending
+from . import model as db
+from .upload import SHA_FIELD, pending
 
 __all__ = ["budget_document_upload", "budget_from_document"]
 

@@ -8,8 +8,8 @@ import json
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
-from .. import db
 from . import access, presenters
+from . import model as db
 
 blueprint = Blueprint("budget_document", __name__)
 PREFIX = "/dataset/<id>/resource/<resource_id>/budget"

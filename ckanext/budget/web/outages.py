@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from ckan import model
 from flask import Response, g, has_request_context, request
 
-from . import settings
-from .docbudg.messages import Message
+from .. import settings
+from ..docbudg.messages import Message
 
 log = logging.getLogger(__name__)
 

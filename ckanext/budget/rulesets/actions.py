@@ -17,8 +17,8 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from ... import db, settings
-from ...docbudg.aggregation import (
+from .. import settings
+from ..docbudg.aggregation import (
     AggregationResult,
     FormulaError,
     RuleSet,
@@ -27,8 +27,9 @@ from ...docbudg.aggregation import (
     result_to_csv,
     result_to_dict,
 )
-from ...rulesets import diff, imports, service
-from ...rulesets.model import AggregationRecord, RuleSetRecord
+from ..documents import model as db
+from . import diff, imports, service
+from .model import AggregationRecord, RuleSetRecord
 
 __all__ = [
     "budget_aggregate",

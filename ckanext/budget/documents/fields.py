@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import db
+from . import model as db
 
 RESOURCE_FIELDS = (
     "budget_stage",

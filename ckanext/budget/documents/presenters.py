@@ -16,13 +16,15 @@ from typing import Any
 
 from ckan import model
 
-from .. import db, processing, settings
+from .. import settings
 from ..docbudg.anonymisation import AnonymisationReport
 from ..docbudg.figures.big_numbers import SectionFigures
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.model import Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
 from ..rulesets import service
+from . import model as db
+from . import processing
 
 _REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
 

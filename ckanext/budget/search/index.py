@@ -11,8 +11,8 @@ from ckan.common import config
 from ckan.lib.search.index import SearchIndex
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from ckanext.budget.pgsearch.document import IndexEntry, build_entry
-from ckanext.budget.pgsearch.table import ensure_table, index_table
+from .document import IndexEntry, build_entry
+from .table import ensure_table, index_table
 
 log = logging.getLogger(__name__)
 

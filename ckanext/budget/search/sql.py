@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from ckanext.budget.pgsearch.fields import COLUMN_FIELDS, TEXT_FIELD, TOKENIZED_FIELDS
-from ckanext.budget.pgsearch.lucene import And, MatchAll, Node, Not, Or, Range, Term
+from .fields import COLUMN_FIELDS, TEXT_FIELD, TOKENIZED_FIELDS
+from .lucene import And, MatchAll, Node, Not, Or, Range, Term
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][\w.\-]*$")
 _NUMBER_RE = r"^-?[0-9]+(\.[0-9]+)?$"
