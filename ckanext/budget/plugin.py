@@ -26,7 +26,7 @@ from ckan.lib.plugins import DefaultTranslation
 from flask import Blueprint
 
 from .documents import actions as document_actions
-from .documents import annexes, check, processing, storage, upload
+from .documents import annexes, check, processing, signals, storage, upload
 from .documents import auth as document_auth
 from .documents import fields as document_fields
 from .documents import helpers as document_helpers
@@ -135,7 +135,7 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     # ISignal
 
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
-        return {processing.document_processed: [rulesets.on_document_processed]}
+        return {signals.document_processed: [rulesets.on_document_processed]}
 
     # IFacets
 
@@ -149,10 +149,10 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
         return resource_dict
 
     def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        processing.document_processed.send(resource["id"])
+        signals.document_processed.send(resource["id"])
 
     def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
-        processing.document_processed.send(resource["id"])
+        signals.document_processed.send(resource["id"])
 
     def before_resource_delete(
         self, context: Any, resource: dict[str, Any], resources: list[dict[str, Any]]

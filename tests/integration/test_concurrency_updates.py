@@ -26,8 +26,8 @@ from ckanext.budget.docbudg import reader
 from ckanext.budget.docbudg.aggregation import aggregate, ruleset_from_dict, ruleset_to_dict
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.results import result_of
+from ckanext.budget.documents import jobs, storage, upload
 from ckanext.budget.documents import model as db
-from ckanext.budget.documents import processing, upload
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import file_storage, sample_bytes, upload_resource
@@ -86,7 +86,7 @@ def assert_one_input_whole(resource_id: str, inputs: dict[str, bytes]) -> str:
     from the same one of ``inputs`` (keyed by the sha256 of their anonymised bytes)."""
     model.Session.remove()
     record = db.get_document(resource_id)
-    stored = processing.stored_bytes(resource_id)
+    stored = storage.stored_bytes(resource_id)
     assert sha256(stored) == record.content_sha256
     assert record.content_sha256 in inputs
     assert record.status == db.STATUS_DONE
@@ -137,7 +137,7 @@ def test_a_job_that_read_a_replaced_file_does_not_overwrite_the_newer_results(
     resource = upload_resource(dataset_with_rules["id"], first, "first.xml")
     read_old = threading.Event()
     replaced = threading.Event()
-    original_read = processing.stored_bytes
+    original_read = storage.stored_bytes
 
     def slow_read(resource_id: str) -> bytes:
         """The job thread waits, after reading the old file, until it is replaced."""
@@ -147,13 +147,13 @@ def test_a_job_that_read_a_replaced_file_does_not_overwrite_the_newer_results(
             replaced.wait(timeout=60)
         return data
 
-    monkeypatch.setattr(processing, "stored_bytes", slow_read)
+    monkeypatch.setattr(storage, "stored_bytes", slow_read)
     errors: list[Exception] = []
 
     def job() -> None:
         with app.flask_app.test_request_context():
             try:
-                processing.reprocess(resource["id"], in_background=False)
+                jobs.reprocess(resource["id"], in_background=False)
             except Exception as error:  # reported below
                 errors.append(error)
             finally:

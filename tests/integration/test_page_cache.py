@@ -18,8 +18,8 @@ from ckan.tests import factories, helpers
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from ckanext.budget.documents import jobs
 from ckanext.budget.documents import model as db
-from ckanext.budget.documents import processing
 from ckanext.budget.search.index import PgSearchIndex
 from ckanext.budget.web import page_cache
 
@@ -159,7 +159,7 @@ def test_a_deleted_resource_is_no_longer_shown(app, crach, sysadmin) -> None:
 def test_a_processed_document_makes_pages_stale(app, crach) -> None:
     """Processing replaces the lines in bulk (``query.delete()``, ``insert()``)."""
     generation = cached(app, budget_page(crach))
-    processing.reprocess(resource_of(crach)["id"], in_background=False)
+    jobs.reprocess(resource_of(crach)["id"], in_background=False)
     assert page_cache.current_generation() != generation
     assert cache_state(app.get(budget_page(crach))) == "miss"
 
@@ -230,7 +230,7 @@ def test_the_extension_s_own_raw_writes_make_pages_stale(app, crach) -> None:
     record.status, record.job_id = db.STATUS_RUNNING, "job-lost"
     model.Session.commit()
     generation = cached(app, budget_page(crach))
-    processing._fail_outside(model.Session(), resource_id, "job-lost", processing.INTERRUPTED)
+    jobs._fail_outside(model.Session(), resource_id, "job-lost", jobs.INTERRUPTED)
     assert page_cache.current_generation() != generation
     generation = cached(app, budget_page(crach))
     PgSearchIndex().clear()

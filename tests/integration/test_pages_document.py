@@ -12,8 +12,8 @@ from ckan import model
 from ckan.lib import uploader
 from ckan.tests import factories
 
+from ckanext.budget.documents import jobs
 from ckanext.budget.documents import model as db
-from ckanext.budget.documents import processing
 
 from .budget_uploads import sample_bytes, upload_resource
 
@@ -171,7 +171,7 @@ def test_pending_then_failed_documents_say_so(app: Any, dataset: dict[str, Any])
     # The stored file becomes unreadable: the background processing fails with a reason.
     path = uploader.get_resource_uploader(resource).get_path(resource["id"])
     Path(path).write_bytes(b"<DocumentBudgetaire><broken")
-    processing.process_resource_job(resource["id"])
+    jobs.process_resource_job(resource["id"])
     model.Session.expire_all()
     record = db.get_document(resource["id"])
     assert record.status == db.STATUS_FAILED

@@ -18,8 +18,8 @@ from ckan.lib.redis import connect_to_redis
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 
+from ckanext.budget.documents import jobs
 from ckanext.budget.documents import model as db
-from ckanext.budget.documents import processing
 
 from ..fixtures.privacy import SYNTHETIC_PERSON_NAMES, make_document_with_personal_data
 from .budget_uploads import sample_bytes, upload_resource
@@ -150,7 +150,7 @@ def test_reprocessing_replaces_a_stored_file_that_still_holds_personal_data(
     path.write_bytes(make_document_with_personal_data("ISO-8859-1"))
     assert leaks(storage_blob())
 
-    processing.reprocess(resource["id"], in_background=False)
+    jobs.reprocess(resource["id"], in_background=False)
 
     assert leaks(storage_blob()) == []
     record = db.get_document(resource["id"])

@@ -16,8 +16,8 @@ from werkzeug.datastructures import FileStorage
 
 from .. import settings
 from ..docbudg import errors
+from . import jobs, upload
 from . import model as db
-from . import processing, upload
 
 __all__ = [
     "budget_document_show",
@@ -67,7 +67,7 @@ def budget_document_show(context: Any, data_dict: dict[str, Any]) -> dict[str, A
     :param id: the resource id
     """
     record = _document(context, data_dict, "budget_document_show")
-    processing.settle_interrupted(record)
+    jobs.settle_interrupted(record)
     return record.as_dict()
 
 
@@ -80,7 +80,7 @@ def budget_validation_show(context: Any, data_dict: dict[str, Any]) -> dict[str,
     :param lang: ``fr`` or ``en`` for messages in one language (default: both)
     """
     record = _document(context, data_dict, "budget_validation_show")
-    processing.settle_interrupted(record)
+    jobs.settle_interrupted(record)
     report = record.validation_report
     if report is None:
         return {"status": record.status, "validation_status": None, "findings": []}
@@ -227,7 +227,7 @@ def budget_reprocess(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
         raise tk.ValidationError({"id": [tk._("Missing value")]})
     background = tk.asbool(data_dict.get("background", True))
     for record in records:
-        processing.reprocess(record.resource_id, in_background=background)
+        jobs.reprocess(record.resource_id, in_background=background)
     return {
         "documents": [
             {"resource_id": r.resource_id, "status": r.status, "job_id": r.job_id} for r in records

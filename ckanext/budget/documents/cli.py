@@ -13,8 +13,8 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from ..docbudg.messages import default_language
+from . import jobs
 from . import model as db
-from . import processing
 from . import sweep as storage_sweep
 
 
@@ -44,7 +44,7 @@ def reprocess(target: str | None, every: bool, sync: bool) -> None:
     for record in records:
         resource_id = record.resource_id
         try:
-            processing.reprocess(resource_id, in_background=not sync)
+            jobs.reprocess(resource_id, in_background=not sync)
         except Exception as error:  # one broken document must not stop the others
             model.Session.rollback()
             click.secho(f"{resource_id}: {error}", fg="red", err=True)
@@ -64,7 +64,7 @@ def status(target: str | None) -> None:
     """List budget documents (of a dataset or resource, or all) with their statuses."""
     records = _records(target, every=not target)
     for record in records:
-        processing.settle_interrupted(record)
+        jobs.settle_interrupted(record)
         package = model.Package.get(record.package_id)
         reason = ""
         if record.status_reason:

@@ -23,8 +23,8 @@ from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.model import Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
 from ..rulesets import service
+from . import jobs
 from . import model as db
-from . import processing
 
 _REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
 
@@ -123,7 +123,7 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
     record = db.get_document(resource_id)
     if record is None:
         return None
-    processing.settle_interrupted(record)
+    jobs.settle_interrupted(record)
     lang = settings.current_language()
     report = record.validation_report or {}
     counts = {severity: int(report.get("counts", {}).get(severity, 0)) for severity in SEVERITIES}

@@ -11,7 +11,7 @@ ends in an internal error (HTTP 500) with a half-written temporary file left beh
 - the resource's upload lock (:data:`UPLOAD_LOCK`) is held until the transaction ends, so
   ``ckan budget sweep`` (``sweep``) never touches the files of an upload in progress;
 - the budget document's row is locked before its file is replaced, so a background job
-  stores results only for the file still stored (see ``processing.run``);
+  stores results only for the file still stored (see ``jobs.run``);
 - the replaced file is kept aside (a hard link) until the transaction commits; if the
   transaction ends any other way, the previous file is put back, or a new one removed;
 - a write that fails (disk full, read-only, I/O error) removes its partial file and the
@@ -38,6 +38,7 @@ from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
 from .. import settings
+from ..docbudg import errors, reader
 from ..docbudg.messages import Message
 from . import model as db
 
@@ -204,3 +205,20 @@ def _undo_written_files(session: Any, transaction: Any) -> None:
                 _remove(path)
         except OSError as error:
             log.error("could not undo the file of %s: %s", path, os.strerror(error.errno))
+
+
+NOT_STORED_LOCALLY = Message(
+    "Le fichier stocké n'est pas accessible au traitement (stockage externe).",
+    "The stored file cannot be read for processing (external storage).",
+)
+
+
+def stored_bytes(resource_id: str) -> bytes:
+    """The stored (anonymised) document of a resource, within the size limit."""
+    resource = tk.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
+    upload = uploader.get_resource_uploader(resource)
+    get_path = getattr(upload, "get_path", None)
+    if get_path is None:
+        raise errors.BudgetDocError(NOT_STORED_LOCALLY)
+    with open(get_path(resource_id), "rb") as stream:
+        return reader.load_bytes(stream, settings.limits())

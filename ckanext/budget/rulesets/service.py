@@ -35,7 +35,7 @@ from ..docbudg.figures.big_numbers import BigNumbers, big_numbers
 from ..docbudg.figures.results import Result, result_of
 from ..docbudg.model import BudgetDocument
 from ..documents import model as db
-from ..documents import processing
+from ..documents import storage
 from . import diff
 from .model import AggregationRecord, RuleSetRecord, RuleSetVersionRecord, now
 
@@ -274,7 +274,7 @@ def documents_of_organization(org_id: str) -> list[db.BudgetDocumentRecord]:
 
 def load_document(resource_id: str) -> BudgetDocument:
     """The stored (anonymised) document, parsed."""
-    return reader.read_document(processing.stored_bytes(resource_id), settings.limits())
+    return reader.read_document(storage.stored_bytes(resource_id), settings.limits())
 
 
 @dataclass
@@ -349,7 +349,7 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
     slow computation never overwrites a newer one with stale figures.
     """
     for attempt in range(1, COMPUTE_ATTEMPTS + 1):
-        data = processing.stored_bytes(document.resource_id)
+        data = storage.stored_bytes(document.resource_id)
         content_sha256 = hashlib.sha256(data).hexdigest()
         doc = reader.read_document(data, settings.limits())
         applied = rules_for(document, doc)
@@ -360,7 +360,7 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
         )
         inputs_now = (
             _rules_now(document.package_id),
-            hashlib.sha256(processing.stored_bytes(document.resource_id)).hexdigest(),
+            hashlib.sha256(storage.stored_bytes(document.resource_id)).hexdigest(),
         )
         applied_key = (applied.record.id if applied.record else None, applied.version)
         if inputs_now == (applied_key, content_sha256) or attempt == COMPUTE_ATTEMPTS:

@@ -29,7 +29,7 @@ from ckan.tests.helpers import call_action
 from ckanext.budget import settings
 from ckanext.budget.docbudg import reader
 from ckanext.budget.documents import model as db
-from ckanext.budget.documents import processing
+from ckanext.budget.documents import storage
 
 from ...fixtures.privacy import make_document_with_personal_data
 from ..budget_uploads import sample_bytes, upload_resource
@@ -138,7 +138,7 @@ def test_a_worker_killed_mid_job_leaves_the_document_failed_with_a_rerun(
     call_action("budget_reprocess", id=resource["id"])
     run_jobs()  # a new worker
     assert status(resource["id"]) == db.STATUS_DONE
-    stored = reader.read_document(processing.stored_bytes(resource["id"]), settings.limits())
+    stored = reader.read_document(storage.stored_bytes(resource["id"]), settings.limits())
     assert call_action("budget_lines", id=resource["id"], limit=0)["total"] == len(
         stored.detail_lines
     )
