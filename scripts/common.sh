@@ -255,5 +255,7 @@ run_ruff() {
     # work tree (not in an exported copy of the sources).
     local skip=(--extend-exclude ".venv-*" --extend-exclude var)
     (cd "$ROOT" && "$venv/bin/ruff" check "${skip[@]}" . &&
-        "$venv/bin/ruff" format --check "${skip[@]}" .)
+        "$venv/bin/ruff" format --check "${skip[@]}" .) || return 1
+    log "lint-imports: the architecture's contracts (pyproject.toml)"
+    (cd "$ROOT" && "$venv/bin/python" scripts/lint_imports.py)
 }

@@ -15,12 +15,10 @@ from ckanext.budget.docbudg.aggregation import (
     import_gironde,
     import_mapping,
     load_ruleset,
-    multi_year_table,
-    result_to_csv,
-    result_to_dict,
     ruleset_from_dict,
 )
 from ckanext.budget.docbudg.cli import main
+from ckanext.budget.docbudg.figures.report import multi_year_table, result_to_csv, result_to_dict
 from ckanext.budget.docbudg.nomenclature import find_plan
 from ckanext.budget.docbudg.reader import read_document
 

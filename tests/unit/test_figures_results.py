@@ -13,13 +13,12 @@ import pytest
 from ckanext.budget.docbudg.aggregation import (
     aggregate,
     default_ruleset,
-    export_dict,
     import_gironde,
     load_ruleset,
-    result_to_dict,
 )
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.levels import leaf_lines, level
+from ckanext.budget.docbudg.figures.report import export_dict, result_to_dict
 from ckanext.budget.docbudg.figures.results import Result, result_of
 from ckanext.budget.docbudg.reader import read_document
 

@@ -12,8 +12,9 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 
-from ckanext.budget.docbudg.aggregation import aggregate, default_ruleset, result_to_dict
+from ckanext.budget.docbudg.aggregation import aggregate, default_ruleset
 from ckanext.budget.docbudg.errors import BudgetDocError
+from ckanext.budget.docbudg.figures.report import result_to_dict
 from ckanext.budget.docbudg.pipeline import process
 
 from .fuzz_strategies import PersonalDocument, mutated_samples, personal_documents, random_bytes

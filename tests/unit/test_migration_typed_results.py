@@ -16,9 +16,9 @@ from ckanext.budget.docbudg.aggregation import (
     default_ruleset,
     import_gironde,
     load_ruleset,
-    result_to_dict,
 )
 from ckanext.budget.docbudg.figures.big_numbers import KEYS, BigNumbers, big_numbers
+from ckanext.budget.docbudg.figures.report import result_to_dict
 from ckanext.budget.docbudg.figures.results import Result, result_of
 from ckanext.budget.docbudg.reader import read_document
 

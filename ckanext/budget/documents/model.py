@@ -70,6 +70,8 @@ class BudgetDocumentRecord(tk.BaseModel):
     counts = sa.Column(JSONB, default=dict)
     # Key indicators (docbudg.indicators.compute); NULL until (re)processed after 0004.
     indicators = sa.Column(JSONB)
+    # The four big numbers (docbudg.figures.big_numbers); NULL until (re)processed after 0006.
+    big_numbers = sa.Column(JSONB)
     job_id = sa.Column(sa.UnicodeText)
     created = sa.Column(sa.DateTime(timezone=True), default=_now)
     updated = sa.Column(sa.DateTime(timezone=True), default=_now, onupdate=_now)
@@ -97,6 +99,7 @@ class BudgetDocumentRecord(tk.BaseModel):
             "anonymisation": self.anonymisation_report or {},
             "counts": self.counts or {},
             "indicators": self.indicators,
+            "big_numbers": self.big_numbers,
             "exports": [e.name for e in exports_for(self.resource_id)],
             "created": _iso(self.created),
             "updated": _iso(self.updated),

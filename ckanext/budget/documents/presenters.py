@@ -18,11 +18,10 @@ from ckan import model
 
 from .. import settings
 from ..docbudg.anonymisation import AnonymisationReport
-from ..docbudg.figures.big_numbers import SectionFigures
+from ..docbudg.figures.big_numbers import BigNumbers, SectionFigures
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.model import Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
-from ..rulesets import service
 from . import jobs
 from . import model as db
 
@@ -162,11 +161,11 @@ def export_names(resource_id: str) -> list[str]:
 
 
 def key_figures(record: db.BudgetDocumentRecord) -> list[SectionFigures]:
-    """Receipts and spending per section: the document's big numbers (see the core's
-    ``figures.big_numbers``), as stored with its aggregation; none while this content of
-    the document has not been aggregated."""
-    numbers = service.stored_big_numbers(record)
-    return numbers.sections() if numbers is not None else []
+    """Receipts and spending per section: the document's big numbers (the core's
+    ``figures.big_numbers``), stored when it was processed."""
+    if record.big_numbers is None:
+        return []
+    return BigNumbers.from_json(record.big_numbers).sections()
 
 
 @dataclass

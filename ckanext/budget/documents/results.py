@@ -16,6 +16,7 @@ from ..docbudg import annex_tables, indicators
 from ..docbudg.export import ExportError, ExportResult
 from ..docbudg.export.line_info import describer, find_export_plan
 from ..docbudg.export.table import MEDIA_TYPES
+from ..docbudg.figures.big_numbers import big_numbers
 from ..docbudg.model import BudgetDocument, DocumentHeader
 from ..docbudg.validation import ValidationReport
 from . import model as db
@@ -122,6 +123,7 @@ def store_results(
         )
     _add_annex_tables(record.resource_id, doc)
     record.indicators = indicators.compute(doc, plans_dir=settings.plans_dir())
+    record.big_numbers = big_numbers(doc).to_json()
     record.validation_report = validation.as_dict()
     record.validation_status = validation.status
     record.counts = {

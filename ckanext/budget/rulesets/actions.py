@@ -18,15 +18,8 @@ from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
 from .. import settings
-from ..docbudg.aggregation import (
-    AggregationResult,
-    FormulaError,
-    RuleSet,
-    RuleSetError,
-    export_dict,
-    result_to_csv,
-    result_to_dict,
-)
+from ..docbudg.aggregation import AggregationResult, FormulaError, RuleSet, RuleSetError
+from ..docbudg.figures.report import export_dict, result_to_csv, result_to_dict
 from ..documents import model as db
 from . import diff, imports, service
 from .model import AggregationRecord, RuleSetRecord

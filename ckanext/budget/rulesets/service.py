@@ -31,7 +31,7 @@ from ..docbudg.aggregation import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from ..docbudg.figures.big_numbers import BigNumbers, big_numbers
+from ..docbudg.figures.big_numbers import big_numbers
 from ..docbudg.figures.results import Result, result_of
 from ..docbudg.model import BudgetDocument
 from ..documents import model as db
@@ -304,21 +304,6 @@ def stored(resource_id: str) -> AggregationRecord | None:
 def result(aggregation: AggregationRecord) -> Result:
     """The typed result of a stored aggregation."""
     return Result.from_json(aggregation.result)
-
-
-def stored_big_numbers(document: db.BudgetDocumentRecord) -> BigNumbers | None:
-    """The big numbers stored with the document's aggregation (read alone, without the
-    rest of the result); None when it has none for this content of the document."""
-    agg = AggregationRecord
-    found = (
-        model.Session.query(agg.result["big_numbers"])
-        .filter(
-            agg.resource_id == document.resource_id,
-            agg.content_sha256 == document.content_sha256,
-        )
-        .one_or_none()
-    )
-    return BigNumbers.from_json(found[0]) if found is not None else None
 
 
 def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentRecord) -> bool:

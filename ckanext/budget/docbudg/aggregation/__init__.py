@@ -13,10 +13,10 @@ fonctionnement/investissement, split lines that do not add up)::
     result = aggregate(doc, load_ruleset("rules.yaml"))        # or default_ruleset(doc)
     tree = result.trees["rdfi"]
     tree.node("DF").total, tree.checks.ok, tree.checks.messages()
-    result_to_dict(result); result_to_csv(result); multi_year_table(results)
+    figures.report: result_to_dict(result); result_to_csv(result); multi_year_table(results)
 
-The portal keeps results typed (:mod:`..figures.results`); ``export_dict(result)`` writes
-one in the public JSON form ``result_to_dict`` gives.
+Results are kept typed (:mod:`..figures.results`); their public JSON and CSV forms are
+written by :mod:`..figures.report`.
 
 API: ``parse_formula(text) -> Formula`` (raises :class:`FormulaError` with ``position``,
 ``suggestion``, bilingual ``text_in(lang)``); ``aggregate(doc, ruleset, tree_id=None,
@@ -44,7 +44,6 @@ from .engine import (
 )
 from .formula import Formula, FormulaError, native, parse_formula
 from .importers import import_gironde, import_mapping
-from .report import export_dict, multi_year_table, result_to_csv, result_to_dict
 from .ruleset import Category, Correction, RuleSet, RuleSetError, Selection, Tree
 from .storage import dump_ruleset, load_ruleset, ruleset_from_dict, ruleset_to_dict
 
@@ -66,15 +65,11 @@ __all__ = [
     "aggregate",
     "default_ruleset",
     "dump_ruleset",
-    "export_dict",
     "import_gironde",
     "import_mapping",
     "load_ruleset",
-    "multi_year_table",
     "native",
     "parse_formula",
-    "result_to_csv",
-    "result_to_dict",
     "ruleset_from_dict",
     "ruleset_to_dict",
 ]

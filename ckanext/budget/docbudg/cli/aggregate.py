@@ -53,10 +53,10 @@ def run(files: tuple[str, ...], rules: str, tree: str | None, fmt: str, output: 
     from ..aggregation.defaults import default_ruleset
     from ..aggregation.engine import aggregate
     from ..aggregation.formula import FormulaError
-    from ..aggregation.report import multi_year_table, result_to_csv, result_to_dict
     from ..aggregation.ruleset import RuleSetError
     from ..aggregation.storage import load_ruleset
     from ..errors import BudgetDocError
+    from ..figures.report import multi_year_table, result_to_csv, result_to_dict
     from ..reader import read_document
 
     try:

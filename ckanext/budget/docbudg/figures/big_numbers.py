@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..aggregation.index import selected_entries
+from ..aggregation.ruleset import Selection
 from ..model import BudgetDocument
 from ..nomenclature import Plan, find_plan
 
@@ -83,11 +85,6 @@ def total(numbers: Iterable[BigNumbers]) -> BigNumbers:
 def big_numbers(doc: BudgetDocument, plan: Plan | None = None) -> BigNumbers:
     """The document's big numbers (see the module's docstring). The plan de comptes is
     the one the aggregation uses (the document's year and nomenclature) unless given."""
-    # Here: the aggregation package writes its public forms from .results, which holds
-    # BigNumbers; importing it at the top would make the two packages import each other.
-    from ..aggregation.index import selected_entries
-    from ..aggregation.ruleset import Selection
-
     header = doc.header
     if plan is None and header.exer and header.nomenclature:
         plan = find_plan(header.exer, header.nomenclature)

@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..figures.results import (
+from ..aggregation.engine import AggregationResult
+from .results import (
     Result,
     ResultCategory,
     ResultChecks,
     ResultLine,
     result_of,
 )
-from .engine import AggregationResult
 
 CSV_COLUMNS = (
     "arbre",
