@@ -26,7 +26,7 @@ from ckan.lib.plugins import DefaultTranslation
 from flask import Blueprint
 
 from .documents import actions as document_actions
-from .documents import annexes, check, processing, signals, storage, upload
+from .documents import annexes, check, download, processing, signals, storage, upload
 from .documents import auth as document_auth
 from .documents import fields as document_fields
 from .documents import helpers as document_helpers
@@ -38,7 +38,8 @@ from .documents.sweep import sweep_when_a_worker_starts
 from .rulesets import actions as ruleset_actions
 from .rulesets import auth as ruleset_auth
 from .rulesets import helpers as ruleset_helpers
-from .rulesets import service as rulesets
+from .rulesets import jobs as ruleset_jobs
+from .rulesets import signals as ruleset_signals
 from .rulesets.views import BLUEPRINTS as RULES_BLUEPRINTS
 from .web import outages, page_cache
 
@@ -49,7 +50,13 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 
 def _blueprints() -> list[Blueprint]:
-    return [document_views.blueprint, check.blueprint, annexes.blueprint, *RULES_BLUEPRINTS]
+    return [
+        document_views.blueprint,
+        check.blueprint,
+        annexes.blueprint,
+        download.blueprint,
+        *RULES_BLUEPRINTS,
+    ]
 
 
 @tk.blanket.config_declarations
@@ -74,6 +81,8 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        # Files served as they are (the embeds' stylesheet), beside the webassets.
+        tk.add_public_directory(config, "public")
         # The rule editor's optional script; absolute, as webassets matches normalised
         # paths (the budget_view plugin adds the same library: registered once).
         tk.add_resource(str(Path(__file__).resolve().parent / "assets"), "ckanext-budget")
@@ -135,7 +144,10 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     # ISignal
 
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
-        return {signals.document_processed: [rulesets.on_document_processed]}
+        return {
+            signals.document_processed: [ruleset_jobs.on_document_processed],
+            ruleset_signals.rules_changed: [ruleset_jobs.on_rules_changed],
+        }
 
     # IFacets
 
@@ -147,12 +159,6 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     def before_resource_show(self, resource_dict: dict[str, Any]) -> dict[str, Any]:
         document_fields.add_to_resource(resource_dict)
         return resource_dict
-
-    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        signals.document_processed.send(resource["id"])
-
-    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
-        signals.document_processed.send(resource["id"])
 
     def before_resource_delete(
         self, context: Any, resource: dict[str, Any], resources: list[dict[str, Any]]

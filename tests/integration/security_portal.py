@@ -363,6 +363,13 @@ PAGES: tuple[Page, ...] = (
         READ,
     ),
     Page(
+        "stored file",
+        "GET",
+        "/budget/{dataset}/resource/{resource}/download/ca.xml",
+        "budget_download.download",
+        READ,
+    ),
+    Page(
         "re-process",
         "POST",
         "/dataset/{work_dataset}/resource/{work_resource}/budget/reprocess",

@@ -166,6 +166,12 @@ def test_embed_has_no_portal_chrome_and_view_offers_the_snippet(app: Any, upload
     assert embed.select_one("svg[role=img]") is not None
     assert embed.select_one("header") is None and embed.select_one("footer") is None
     assert not embed.select("script[src], link[href^='http']")
+    # Styled by the plugin's public directory: one sheet, served as it is.
+    (sheet,) = [link["href"] for link in embed.select("link[rel=stylesheet]")]
+    assert sheet.endswith("/ckanext-budget/embed.css")
+    served = app.get(sheet)
+    assert served.status_code == 200 and served.content_type.startswith("text/css")
+    assert ".budget-big-numbers" in served.get_data(as_text=True)
 
 
 def test_private_dataset_is_hidden_from_anonymous_users(app: Any) -> None:

@@ -1,6 +1,7 @@
 """Reads never write: no GET of the extension's pages and no read action of its API
-commits anything to the database — also when a document's aggregation is out of date
-(the page says so, and a background job computes it).
+commits anything to the database — also when a document's aggregation is missing or out
+of date (the page says its figures are being computed, and queues one background job that
+computes them), or its processing job was interrupted (shown, not recorded).
 
 Every GET row of the security matrix (``security_portal.PAGES``) and every read action
 (``ACTIONS`` that change nothing) is requested anonymously and as the sysadmin, on the
@@ -10,15 +11,20 @@ recorded (CKAN's own record of a signed-in user's last activity aside).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import rq
 import sqlalchemy as sa
 from ckan import model
+from ckan.lib import jobs
 from ckan.tests.helpers import call_action
 
+from ckanext.budget.documents import model as db
+from ckanext.budget.rulesets import service
 from ckanext.budget.rulesets.model import AggregationRecord
 
 from .security_portal import ACTIONS, PAGES, Action, Page, Portal, module_portal
@@ -136,18 +142,98 @@ def test_a_read_action_writes_nothing(portal: Portal, writes: Writes, action: Ac
         assert writes.committed == [], (action.name, scope)
 
 
+COMPUTING = {"": "are being computed", "/fr": "sont en cours de calcul"}
+"""What the pages say of figures a job is computing, by language prefix of the URL."""
+SHOWN = 'class="breadcrumb budget-explorer-path"'
+"""Only a page that shows a breakdown has its path."""
+FIGURE_PAGES = [p for p in GET_PAGES if p.endpoint in ("budget_page.read", "dataset_resource.read")]
+
+
+def _missing(resource_id: str) -> None:
+    model.Session.query(AggregationRecord).filter_by(resource_id=resource_id).delete()
+
+
+def _stale(resource_id: str) -> None:
+    """As if the rules had changed and their job not run yet."""
+    service.stored(resource_id).ruleset_version = -1
+
+
+def _pages(portal: Portal, prefix: str, role: str) -> dict[str, str]:
+    out = {}
+    for page in FIGURE_PAGES:
+        response = portal.app.get(prefix + page.url(portal, "public"), headers=portal.headers(role))
+        assert response.status_code == 200, page.name
+        out[page.name] = response.get_data(as_text=True)
+    return out
+
+
+@pytest.mark.usefixtures("clean_queues")
+@pytest.mark.parametrize("spoil", [_missing, _stale], ids=["missing", "stale"])
 def test_missing_figures_are_announced_and_queued_not_computed_by_a_read(
+    portal: Portal, writes: Writes, spoil: Any
+) -> None:
+    """A document whose aggregation is not stored (yet, or any more) or out of date: the
+    budget page and the resource page read what is stored, say in the reader's language
+    that the figures are being computed, and queue one job however often they are read;
+    once it ran, they show the figures."""
+    resource_id = portal.resources["public"]["id"]
+    spoil(resource_id)
+    model.Session.commit()
+    for prefix, words in COMPUTING.items():
+        for role in ROLES:
+            with writes.watch():
+                shown = _pages(portal, prefix, role)
+            assert writes.committed == [], (prefix, role)
+            for name, page in shown.items():
+                assert words in page and SHOWN not in page, (name, prefix, role)
+    with writes.watch(), portal.app.flask_app.test_request_context():
+        for _ in range(100):  # and a hundred reads more
+            assert call_action("budget_aggregate", id=resource_id)["current"] is False
+    export = next(p for p in GET_PAGES if p.endpoint == "budget_explorer.export_csv")
+    assert _get(portal, export, "public", "anonymous") == 503  # not there yet: try again
+    assert writes.committed == []
+    queued = call_action("job_list")
+    assert [job["title"] for job in queued] == [f"ckanext-budget: aggregate resource {resource_id}"]
+    assert service.current(db.get_document(resource_id)) is None  # nothing computed yet
+
+    queue = jobs.get_queue()
+    rq.SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    model.Session.expire_all()
+
+    assert service.current(db.get_document(resource_id)) is not None
+    for prefix, words in COMPUTING.items():
+        for role in ROLES:
+            for name, page in _pages(portal, prefix, role).items():
+                assert words not in page and SHOWN in page, (name, prefix, role)
+
+
+def test_an_interrupted_processing_is_shown_not_recorded_by_a_read(
     portal: Portal, writes: Writes
 ) -> None:
-    """A document whose aggregation is not stored (yet, or any more): the budget page and
-    the explorer read what is stored, say the figures are being computed, and leave the
-    computing to a job."""
-    resource_id = portal.resources["public"]["id"]
-    model.Session.query(AggregationRecord).filter_by(resource_id=resource_id).delete()
+    """A document whose processing job can no longer finish (its worker died) is shown
+    failed, "interrupted", with the re-run button, by its page and the API; what is
+    recorded stays as it was."""
+    resource_id = portal.work_resources["public"]["id"]
+    record = db.get_document(resource_id)
+    state = (record.status, record.job_id, record.updated)
+    record.status, record.job_id = db.STATUS_RUNNING, "budget-no-such-job"
+    record.updated = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
     model.Session.commit()
-    pages = [p for p in GET_PAGES if p.endpoint in ("budget_page.read", "dataset_resource.read")]
-    for page in pages:
+    url = f"/dataset/{portal.work_datasets['public']['name']}/resource/{resource_id}"
+    try:
         with writes.watch():
-            status = _get(portal, page, "public", "anonymous")
-        assert status == 200
-        assert writes.committed == [], page.name
+            page = portal.app.get(url, headers=portal.headers("sysadmin")).get_data(as_text=True)
+            with portal.app.flask_app.test_request_context():
+                shown = call_action("budget_document_show", id=resource_id)
+                report = call_action("budget_validation_show", id=resource_id)
+        assert writes.committed == []
+        assert "Processing was interrupted" in page and "Process again" in page
+        assert shown["status"] == report["status"] == db.STATUS_FAILED
+        assert "interrupted" in shown["status_reason"]["en"]
+        assert "interrompu" in shown["status_reason"]["fr"]
+        model.Session.expire_all()
+        assert db.get_document(resource_id).status == db.STATUS_RUNNING
+    finally:
+        record = db.get_document(resource_id)
+        record.status, record.job_id, record.updated = state
+        model.Session.commit()

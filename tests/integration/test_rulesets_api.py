@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rq
 import yaml
 from ckan.lib import jobs
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from ckanext.budget import settings
+from ckanext.budget.docbudg import reader
+from ckanext.budget.documents import model as db
+from ckanext.budget.documents import storage
+from ckanext.budget.rulesets import jobs as ruleset_jobs
 from ckanext.budget.rulesets import service
 
 from .budget_uploads import file_storage, sample_bytes, upload_resource
@@ -86,7 +92,6 @@ def test_montreuil_figures_through_the_portal(montreuil: dict[str, Any]) -> None
 
 
 def test_documents_without_rules_use_the_default_trees(montreuil: dict[str, Any]) -> None:
-    service.on_document_processed(montreuil["resource"]["id"])
     stored = service.stored(montreuil["resource"]["id"])
     assert stored is not None and stored.ruleset_id is None
     assert {t.id for t in service.result(stored).trees} == {"fonction", "chapitre"}
@@ -180,7 +185,7 @@ def test_aggregation_records_the_version_and_follows_rule_changes(
 def test_a_rule_change_on_many_documents_is_recomputed_in_a_background_job(
     montreuil: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "INLINE_DOCUMENTS", 0)
+    monkeypatch.setattr(ruleset_jobs, "INLINE_DOCUMENTS", 0)
     resource_id = montreuil["resource"]["id"]
     queue = jobs.get_queue()
     queue.empty()
@@ -195,15 +200,64 @@ def test_a_rule_change_on_many_documents_is_recomputed_in_a_background_job(
     assert stored is not None and stored.ruleset_version == 1
 
 
-def test_a_stale_aggregation_is_recomputed_when_read(montreuil: dict[str, Any]) -> None:
+@pytest.mark.usefixtures("clean_queues")
+def test_a_document_is_aggregated_in_the_pass_that_processes_it(
+    montreuil: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The processing's parsed document is aggregated, in the request (small documents)
+    or in the job: the stored file is not read, nor parsed, again for it. A rule change
+    reads each stored file once."""
+    reads: list[str] = []
+    parses: list[int] = []
+    stored_bytes, read_document = storage.stored_bytes, reader.read_document
+    monkeypatch.setattr(storage, "stored_bytes", lambda rid: reads.append(rid) or stored_bytes(rid))
+    monkeypatch.setattr(
+        reader, "read_document", lambda *a, **k: parses.append(1) or read_document(*a, **k)
+    )
+    data = sample_bytes("montreuil/Montreuil_CA_2019.xml.gz")
+    small = upload_resource(montreuil["dataset"]["id"], data, "ca2019.xml")
+    assert (reads, parses) == ([], [])
+    record = db.get_document(small["id"])
+    assert service.current(record).content_sha256 == record.content_sha256
+
+    monkeypatch.setattr(settings, "async_threshold_bytes", lambda: 0)
+    large = upload_resource(montreuil["dataset"]["id"], data, "ca2019-bis.xml")
+    assert service.stored(large["id"]) is None  # processed by its job
+    queue = jobs.get_queue()
+    rq.SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    service.model.Session.expire_all()
+    record = db.get_document(large["id"])
+    assert record.status == db.STATUS_DONE and parses == []
+    assert service.current(record).content_sha256 == record.content_sha256
+    processing_reads = len(reads)
+
+    call_action("budget_ruleset_create", organization="montreuil", rules=montreuil_rules())
+    documents = {montreuil["resource"]["id"], small["id"], large["id"]}
+    assert sorted(reads[processing_reads:]) == sorted(documents)  # each file once
+    assert len(parses) == len(documents)
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_a_stale_aggregation_is_not_computed_by_a_read_but_queued(
+    montreuil: dict[str, Any],
+) -> None:
     resource_id = montreuil["resource"]["id"]
     first = call_action("budget_ruleset_create", organization="montreuil", rules=montreuil_rules())
     stored = service.stored(resource_id)
     stored.ruleset_version = 0  # as if a job had not run yet
     service.model.Session.commit()
-    out = call_action("budget_aggregate", id=resource_id)
-    assert out["ruleset"]["version"] == 1 == service.stored(resource_id).ruleset_version
-    assert out["ruleset"]["id"] == first["id"]
+    for _ in range(3):
+        out = call_action("budget_aggregate", id=resource_id, lines=True)
+        assert out["current"] is False and "result" not in out
+        assert "being computed" in out["message"]["en"] and "en cours" in out["message"]["fr"]
+    assert service.stored(resource_id).ruleset_version == 0  # the read computed nothing
+    queue = jobs.get_queue()
+    assert queue.job_ids == [out["job_id"]]  # one job, however many reads
+    queue.fetch_job(out["job_id"]).perform()
+    out = call_action("budget_aggregate", id=resource_id, lines=True)
+    assert out["current"] is True
+    assert out["ruleset"] == {"id": first["id"], "version": 1, "name": first["label"]}
+    assert node(out["result"], "rdfi", "DF.personnel")["lignes"]
 
 
 def test_a_dataset_override_wins_over_the_organisation_rules(montreuil: dict[str, Any]) -> None:

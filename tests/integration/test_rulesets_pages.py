@@ -118,6 +118,21 @@ def test_add_a_category_then_refuse_a_formula_with_its_position(web: Any, montre
     assert call_action("budget_ruleset_show", organization="montreuil")["version"] == 2
 
 
+def test_a_category_opened_shows_its_saved_formula_from_the_stored_figures(
+    web: Any, montreuil: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a category (a GET) previews its saved formula on the chosen document from
+    the stored aggregation: nothing is read or aggregated again."""
+    create_montreuil_rules()
+    stored = service.result(service.stored(montreuil["resource"]["id"]), with_lines=True)
+    personnel = stored.find("rdfi", "DF.personnel")
+    monkeypatch.setattr(service, "load_document", lambda *_: pytest.fail("the file was read"))
+    page = web.get(base(montreuil["org"]) + "/node/rdfi/DF.personnel", **auth(montreuil["editor"]))
+    body = text(page.body)
+    count, total = len(personnel.lines), f"{personnel.amount:,.2f}".replace(",", " ")
+    assert f"{count} lignes sélectionnées, total {total.replace('.', ',')} €" in body
+
+
 def test_preview_shows_the_lines_and_total_on_a_chosen_document(web: Any, montreuil: dict) -> None:
     editor = montreuil["editor"]
     create_montreuil_rules()

@@ -5,12 +5,15 @@ computed here from the XML."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from ckanext.budget.docbudg.aggregation import (
+    Correction,
+    RuleSet,
     aggregate,
     default_ruleset,
     import_gironde,
@@ -18,8 +21,18 @@ from ckanext.budget.docbudg.aggregation import (
 )
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.levels import leaf_lines, level
-from ckanext.budget.docbudg.figures.report import export_dict, result_to_dict
-from ckanext.budget.docbudg.figures.results import Result, result_of
+from ckanext.budget.docbudg.figures.report import (
+    export_csv,
+    export_dict,
+    result_to_csv,
+    result_to_dict,
+)
+from ckanext.budget.docbudg.figures.results import (
+    Result,
+    leaf_lines_to_json,
+    result_of,
+    stored_leaf_lines,
+)
 from ckanext.budget.docbudg.reader import read_document
 
 from . import independent_sums
@@ -128,6 +141,50 @@ def test_a_leafs_lines_add_up_to_it_largest_first(montreuil_2018, rule_sets) -> 
     assert [s.amount for s in lines] == sorted((s.amount for s in lines), reverse=True)
     assert all(s.line.nature.startswith("64") or s.line.chapter == "012" for s in lines)
     assert leaf_lines(aggregated, "rdfi", "DF") == []  # a branch has no lines of its own
+
+
+def split_line(montreuil_2018, rules: RuleSet) -> RuleSet:
+    """``rules`` with one operating expenditure line split between two leaves."""
+    line = next(
+        entry.entry
+        for entry in aggregate(montreuil_2018, rules).lines
+        if entry.entry.rdfi == "DF" and entry.entry.amount > 100
+    )
+    half = (line.amount / 2).quantize(Decimal("0.01"))
+    year = montreuil_2018.header.exer
+    shares = [("DF.personnel", half), ("DF.autres", line.amount - half)]
+    corrections = [
+        Correction(year, line.cod_rd, line.nature, line.fonction, amount, leaf, "rdfi")
+        for leaf, amount in shares
+    ]
+    return replace(rules, corrections=corrections)
+
+
+@pytest.mark.parametrize("rules", ["default", "montreuil", "gironde", "split"])
+def test_the_stored_leaf_lines_give_what_a_live_aggregation_gives(
+    montreuil_2018, rule_sets, rules: str
+) -> None:
+    """What reads show of a leaf's lines, and the API's ``lines=true`` and CSV, come from
+    the lines stored with the aggregation: the same as aggregating the document again
+    (Gironde's rules split lines between leaves)."""
+    chosen = split_line(montreuil_2018, rule_sets["montreuil"]) if rules == "split" else None
+    aggregated = aggregate(montreuil_2018, chosen or rule_sets[rules])
+    splits = [n for t in aggregated.trees.values() for n in t.walk() if n.split_shares]
+    assert len(splits) == (2 if rules == "split" else 0)
+    stored = through_json(result_of(aggregated))
+    lines = json.loads(json.dumps(leaf_lines_to_json(aggregated)))
+    full = stored.with_leaf_lines(lines)
+    assert json.loads(json.dumps(export_dict(full))) == json.loads(
+        json.dumps(result_to_dict(aggregated, with_lines=True))
+    )
+    assert export_csv(full) == result_to_csv(aggregated)
+    leaves = [(t.tree_id, n.id) for t in aggregated.trees.values() for n in t.walk() if n.is_leaf]
+    assert any(leaf_lines(aggregated, *leaf) for leaf in leaves)
+    for leaf in leaves:
+        assert stored_leaf_lines(lines, *leaf) == leaf_lines(aggregated, *leaf), leaf
+    assert stored_leaf_lines(lines, "no-such-tree", "x") == []
+    with pytest.raises(ValueError, match="budget-lines/1"):
+        stored.with_leaf_lines({"lines": []})
 
 
 def test_the_french_form_of_earlier_versions_is_refused(montreuil_2018, rule_sets) -> None:

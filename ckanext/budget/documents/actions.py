@@ -1,6 +1,6 @@
 """API actions of ckanext-budget (``/api/3/action/budget_*``).
 
-Every read goes through the auth functions of ``logic/auth.py``, which follow the
+Every read goes through the auth functions of ``documents/auth.py``, which follow the
 resource's visibility. Nothing here returns document content beyond what is published:
 the stored documents and their derivatives are anonymised.
 """
@@ -12,11 +12,11 @@ import io
 from typing import Any
 
 from ckan.plugins import toolkit as tk
-from werkzeug.datastructures import FileStorage
 
 from .. import settings
 from ..docbudg import errors
-from . import jobs, upload
+from ..validators import validated
+from . import jobs, schema, upload
 from . import model as db
 
 __all__ = [
@@ -27,31 +27,10 @@ __all__ = [
     "budget_validation_show",
 ]
 
-MAX_LINES_PER_PAGE = 5000
-LINE_FILTER_PARAMS = {
-    "cod_rd": "cod_rd",
-    "CodRD": "cod_rd",
-    "section": "section",
-    "chapter": "chapter",
-    "chapitre": "chapter",
-    "fonction": "fonction",
-    "function": "fonction",
-    "nature": "nature",
-    "op_budg": "op_budg",
-    "OpBudg": "op_budg",
-}
-MOVEMENTS = {"reel": "0", "réel": "0", "real": "0", "ordre": "1", "order": "1"}
-
-
-def _resource_id(data_dict: dict[str, Any]) -> str:
-    resource_id = data_dict.get("id") or data_dict.get("resource_id")
-    if not resource_id:
-        raise tk.ValidationError({"id": [tk._("Missing value")]})
-    return str(resource_id)
-
 
 def _document(context: Any, data_dict: dict[str, Any], auth: str) -> db.BudgetDocumentRecord:
-    resource_id = _resource_id(data_dict)
+    """The document of a validated ``data_dict``, if the user may see it."""
+    resource_id = data_dict["id"]
     tk.check_access(auth, context, {"id": resource_id})
     record = db.get_document(resource_id)
     if record is None:
@@ -66,9 +45,10 @@ def budget_document_show(context: Any, data_dict: dict[str, Any]) -> dict[str, A
 
     :param id: the resource id
     """
+    data_dict = validated(data_dict, schema.document_schema(), context)
     record = _document(context, data_dict, "budget_document_show")
-    jobs.settle_interrupted(record)
-    return record.as_dict()
+    status, status_reason = jobs.shown_status(record)
+    return {**record.as_dict(), "status": status, "status_reason": status_reason}
 
 
 @tk.side_effect_free
@@ -79,16 +59,16 @@ def budget_validation_show(context: Any, data_dict: dict[str, Any]) -> dict[str,
     :param id: the resource id
     :param lang: ``fr`` or ``en`` for messages in one language (default: both)
     """
+    data_dict = validated(data_dict, schema.validation_show_schema(), context)
     record = _document(context, data_dict, "budget_validation_show")
-    jobs.settle_interrupted(record)
+    status = jobs.shown_status(record)[0]
     report = record.validation_report
     if report is None:
-        return {"status": record.status, "validation_status": None, "findings": []}
-    lang = data_dict.get("lang")
-    if lang in ("fr", "en"):
-        report = _in_language(report, lang)
+        return {"status": status, "validation_status": None, "findings": []}
+    if data_dict.get("lang"):
+        report = _in_language(report, data_dict["lang"])
     report = dict(report)
-    return {"status": record.status, "validation_status": report.pop("status", None), **report}
+    return {"status": status, "validation_status": report.pop("status", None), **report}
 
 
 def _in_language(report: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -103,29 +83,15 @@ def _in_language(report: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 def _line_filters(data_dict: dict[str, Any]) -> dict[str, list[str]]:
+    """The query's filters by column, from the validated parameters and their aliases."""
     filters: dict[str, list[str]] = {}
-    for param, column in LINE_FILTER_PARAMS.items():
-        value = data_dict.get(param)
-        if value in (None, "", []):
-            continue
-        values = value if isinstance(value, list) else str(value).split(",")
-        filters.setdefault(column, []).extend(v.strip() for v in values if v.strip())
-    movement = str(data_dict.get("movement") or data_dict.get("mouvement") or "").lower()
+    for param, column in schema.LINE_FILTERS.items():
+        if data_dict.get(param):
+            filters.setdefault(column, []).extend(data_dict[param])
+    movement = data_dict.get("movement") or data_dict.get("mouvement")
     if movement:
-        if movement not in MOVEMENTS:
-            raise tk.ValidationError({"movement": ["reel | ordre"]})
-        filters["op_budg"] = [MOVEMENTS[movement]]
+        filters["op_budg"] = [movement]
     return filters
-
-
-def _int(data_dict: dict[str, Any], key: str, default: int, maximum: int | None = None) -> int:
-    try:
-        value = int(data_dict.get(key, default))
-    except (TypeError, ValueError):
-        raise tk.ValidationError({key: [tk._("Invalid integer")]}) from None
-    if value < 0:
-        raise tk.ValidationError({key: [tk._("Must be a positive integer")]})
-    return min(value, maximum) if maximum is not None else value
 
 
 @tk.side_effect_free
@@ -141,15 +107,15 @@ def budget_lines(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
         at most 5000)
     :param format: ``json`` (default) or ``csv`` (the page as CSV text under ``csv``)
     """
+    data_dict = validated(data_dict, schema.lines_schema(), context)
     record = _document(context, data_dict, "budget_lines")
-    offset = _int(data_dict, "offset", 0)
-    limit = _int(data_dict, "limit", 1000, MAX_LINES_PER_PAGE)
+    offset, limit = data_dict["offset"], data_dict["limit"]
     total, lines = db.query_lines(
         record.resource_id, _line_filters(data_dict), offset=offset, limit=limit
     )
     rows = [db.line_as_dict(line) for line in lines]
     result: dict[str, Any] = {"total": total, "offset": offset, "limit": limit}
-    if data_dict.get("format") == "csv":
+    if data_dict["format"] == "csv":
         result["csv"] = lines_csv(rows)
     else:
         result["lines"] = rows
@@ -173,11 +139,9 @@ def budget_validate(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     :param lang: ``fr`` or ``en`` (default: the request's language)
     """
     tk.check_access("budget_validate", context, data_dict)
-    file = data_dict.get("upload")
-    if not isinstance(file, FileStorage) or not file:
-        raise tk.ValidationError({"upload": [tk._("Missing value")]})
-    lang = data_dict.get("lang") if data_dict.get("lang") in ("fr", "en") else None
-    lang = lang or settings.current_language()
+    data_dict = validated(data_dict, schema.validate_schema(), context)
+    file = data_dict["upload"]
+    lang = data_dict.get("lang") or settings.current_language()
     try:
         prepared = upload.prepare(file.stream, complete=True)
     except errors.BudgetDocError as error:
@@ -216,16 +180,15 @@ def budget_reprocess(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
         now, in the request
     """
     tk.check_access("budget_reprocess", context, data_dict)
+    data_dict = validated(data_dict, schema.reprocess_schema(), context)
     if data_dict.get("id"):
-        records = [db.get_document(str(data_dict["id"]))]
+        records = [db.get_document(data_dict["id"])]
         if records[0] is None:
             raise tk.ObjectNotFound(tk._("This resource is not a processed budget document."))
-    elif data_dict.get("package_id"):
+    else:
         package = tk.get_action("package_show")(context, {"id": data_dict["package_id"]})
         records = db.documents_for_package(package["id"])
-    else:
-        raise tk.ValidationError({"id": [tk._("Missing value")]})
-    background = tk.asbool(data_dict.get("background", True))
+    background = data_dict["background"]
     for record in records:
         jobs.reprocess(record.resource_id, in_background=background)
     return {

@@ -14,9 +14,9 @@ from ckan import model
 from ckan.lib import search as ckan_search
 from ckan.plugins import toolkit as tk
 
-from .. import settings
 from ..docbudg.model import Stage
 from . import model as db
+from .labels import stage_label
 
 EXERCICE = "budget_exercice"
 STAGE = "budget_stage"
@@ -76,10 +76,7 @@ def add_facets(facets_dict: dict[str, Any]) -> dict[str, Any]:
 
 def _stage_name(value: str) -> str:
     stage = Stage.__members__.get(value)
-    if stage is None:
-        return value
-    label = stage.label_fr if settings.current_language() == "fr" else stage.label_en
-    return label[:1].upper() + label[1:]
+    return value if stage is None else stage_label(stage)
 
 
 def _value_names() -> dict[str, Callable[[str], str]]:

@@ -148,6 +148,11 @@ def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> Non
         results.store_results(
             record, result.document, result.validation, result.exports, result.export_errors
         )
+        # The listeners (the rule sets' aggregation) use the document parsed here, in
+        # this transaction: the stored file is not read again.
+        signals.document_processed.send(
+            record.resource_id, document=result.document, content_sha256=result.sha256
+        )
     except errors.BudgetDocError as error:
         session.rollback()
         _fail(record.resource_id, error.msg)
@@ -159,7 +164,6 @@ def run(record: db.BudgetDocumentRecord, *, attempts: int = RUN_ATTEMPTS) -> Non
         raise
     session.commit()
     search.reindex_dataset(record.package_id)
-    signals.document_processed.send(record.resource_id)
 
 
 def _replace_stored_file(resource_id: str, result: PipelineResult) -> None:
@@ -192,24 +196,37 @@ def _lock_stored_sha256(resource_id: str) -> str | None:
     return hashlib.sha256(storage.stored_bytes(resource_id)).hexdigest()
 
 
+def _interrupted(record: db.BudgetDocumentRecord) -> bool:
+    """Waiting for (or being processed by) a job that can no longer finish (``jobstate``)."""
+    return (
+        record.status in (db.STATUS_PENDING, db.STATUS_RUNNING)
+        and bool(record.job_id)
+        and jobstate.is_lost(record.job_id, record.updated)
+    )
+
+
+def shown_status(record: db.BudgetDocumentRecord) -> tuple[str, dict[str, str] | None]:
+    """The status a read shows, and its reason: a document whose job can no longer finish
+    is shown failed ("interrupted"), with the re-run button. Worked out on each read,
+    never written by one (reads never write): ``ckan budget status`` records it
+    (:func:`settle_interrupted`), and processing it again replaces it."""
+    if _interrupted(record):
+        return db.STATUS_FAILED, INTERRUPTED.as_dict()
+    return record.status, record.status_reason
+
+
 def settle_interrupted(record: db.BudgetDocumentRecord | None) -> None:
-    """Mark failed, with a reason and the re-run button, a document waiting for (or
-    being processed by) a job that can no longer finish (see ``jobstate``). Called by
-    the reads that show a status (the document page, ``budget_document_show``)."""
-    if (
-        record is None
-        or record.status not in (db.STATUS_PENDING, db.STATUS_RUNNING)
-        or not record.job_id
-    ):
-        return
-    if jobstate.is_lost(record.job_id, record.updated):
+    """Record as failed, with a reason and the re-run button, a document whose job can no
+    longer finish. Called by ``ckan budget status``; pages and read actions show the same
+    without writing it (:func:`shown_status`)."""
+    if record is not None and _interrupted(record):
         log.warning("processing job %s of resource %s was lost", record.job_id, record.resource_id)
         _fail_outside(model.Session(), record.resource_id, record.job_id, INTERRUPTED)
 
 
 def _fail_outside(session: Any, resource_id: str, job_id: str, message: Message) -> None:
     """Mark a document failed in a transaction of its own, only if it still waits for
-    ``job_id``: usable after a commit and during reads, never overwriting newer states.
+    ``job_id``: usable after a commit, never overwriting newer states.
     Gives up after a short wait if a transaction holds the document."""
     table = db.BudgetDocumentRecord.__table__
     now = results.now()

@@ -24,6 +24,7 @@ from ..docbudg.model import Stage
 from ..docbudg.validation.report import LAYERS, SEVERITIES
 from . import jobs
 from . import model as db
+from .labels import dm_number, in_language, stage_label
 
 _REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
 
@@ -48,7 +49,8 @@ def anonymisation_summary(report: dict[str, Any] | None, lang: str | None = None
 
 
 def stage_words(stage: str | None, num_dec: str | None, exercice: int | None, lang: str) -> str:
-    """« Décision modificative n° 2 — 2021 » style: the stage and year in words."""
+    """« Décision modificative n° 2 — 2021 » style: the stage and year in words, in
+    ``lang`` (the pages' callers give the reader's)."""
     try:
         member = Stage[stage] if stage else None
     except KeyError:
@@ -56,10 +58,10 @@ def stage_words(stage: str | None, num_dec: str | None, exercice: int | None, la
     if member is None:
         words = stage or ""
     else:
-        label = member.label_fr if lang == "fr" else member.label_en
-        words = label[:1].upper() + label[1:]
-        if member is Stage.DM and num_dec and num_dec != "0":
-            words += f" n° {num_dec}" if lang == "fr" else f" no. {num_dec}"
+        with in_language(lang):
+            words = stage_label(member)
+            if member is Stage.DM and num_dec and num_dec != "0":
+                words += " " + dm_number(num_dec)
     return f"{words} {exercice}".strip() if exercice else words
 
 
@@ -122,7 +124,7 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
     record = db.get_document(resource_id)
     if record is None:
         return None
-    jobs.settle_interrupted(record)
+    status, status_reason = jobs.shown_status(record)
     lang = settings.current_language()
     report = record.validation_report or {}
     counts = {severity: int(report.get("counts", {}).get(severity, 0)) for severity in SEVERITIES}
@@ -130,9 +132,9 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
     export_errors = stored_counts.get("export_errors") or {}
     view = DocumentView(
         resource_id=record.resource_id,
-        status=record.status,
+        status=status,
         validation_status=record.validation_status,
-        reason=pick(record.status_reason, lang) if record.status == db.STATUS_FAILED else "",
+        reason=pick(status_reason, lang) if status == db.STATUS_FAILED else "",
         anonymisation=anonymisation_summary(record.anonymisation_report, lang),
         collectivite=record.collectivite,
         siret=record.siret,
@@ -148,7 +150,7 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
         ],
         realised=record.stage in REALISED_STAGES,
     )
-    if with_figures and record.status == db.STATUS_DONE:
+    if with_figures and status == db.STATUS_DONE:
         view.key_figures = key_figures(record)
     return view
 

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from ..docbudg.pipeline import PipelineResult
-from . import jobs, results
+from . import jobs, results, signals
 from . import model as db
 from .upload import SHA_FIELD, pending
 
@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def store_prepared(package_id: str, resource_id: str, prepared: PipelineResult) -> None:
-    """Record a freshly uploaded document; store its results or jobs.schedule their computation."""
+    """Record a freshly uploaded document; store its results — and, through
+    ``signals.document_processed``, let the rule sets aggregate the document parsed here —
+    or jobs.schedule their computation."""
     record = results.record_for(package_id, resource_id)
     results.identity(record, prepared.header)
     record.content_sha256 = prepared.sha256
@@ -34,6 +36,9 @@ def store_prepared(package_id: str, resource_id: str, prepared: PipelineResult) 
             prepared.validation,
             prepared.exports,
             prepared.export_errors,
+        )
+        signals.document_processed.send(
+            resource_id, document=prepared.document, content_sha256=prepared.sha256
         )
     else:
         results.clear_results(resource_id)

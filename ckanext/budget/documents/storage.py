@@ -1,10 +1,17 @@
-"""Uploaded files written all or nothing, together with the database transaction.
+"""The portal's file storage, as the budget extension writes to it and reads it back.
 
-CKAN's uploader writes a resource's file inside ``package_update``, before the
-transaction commits. Left alone: if the commit then fails (the database went away), a new
-resource's file stays behind with no resource, and an updated resource's row still
-describes the previous file while the new one has replaced it; a full or read-only disk
-ends in an internal error (HTTP 500) with a half-written temporary file left behind.
+Writes and reads go through the portal's uploader, the next ``IUploader`` plugin's (an
+object storage such as ckanext-s3filestore) or CKAN's own: :func:`guarded_uploader` hands
+it the anonymised file, :func:`stored_bytes` reads the stored file back by the uploader's
+own means (:func:`open_stored`), never from a path guessed after it.
+
+Local storage (CKAN's uploader, under ``ckan.storage_path``): files are written all or
+nothing, together with the database transaction. CKAN's uploader writes a resource's file
+inside ``package_update``, before the transaction commits. Left alone: if the commit then
+fails (the database went away), a new resource's file stays behind with no resource, and
+an updated resource's row still describes the previous file while the new one has
+replaced it; a full or read-only disk ends in an internal error (HTTP 500) with a
+half-written temporary file left behind.
 
 :func:`guarded_uploader` wraps the portal's local uploader so that:
 
@@ -20,16 +27,25 @@ ends in an internal error (HTTP 500) with a half-written temporary file left beh
 
 A process killed before its transaction ends runs none of this: ``sweep`` (``ckan budget
 sweep``, and each job worker as it starts) puts its files right afterwards.
+
+Object storage (any other uploader) gets none of this, and the sweep never looks at it:
+the uploader writes as it does on its own, so an object written by a transaction that then
+fails stays (under the same name, it has replaced the previous object), and a write that
+fails ends as that uploader makes it end. A job still stores results only for the object
+stored: it hashes the stored object again under the document's row lock (``jobs.run``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import logging
 import os
 import threading
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from ckan import model
@@ -84,27 +100,37 @@ _choosing = threading.local()
 
 
 def choosing() -> bool:
-    """Whether CKAN is being asked, from :func:`guarded_uploader`, which uploader it would
+    """Whether CKAN is being asked, from :func:`portal_uploader`, which uploader it would
     use: the ``budget`` plugin then stands aside."""
     return getattr(_choosing, "active", False)
 
 
-def guarded_uploader(resource: dict[str, Any]) -> Any:
-    """The uploader the portal would use for ``resource`` (the next ``IUploader`` plugin's
-    or CKAN's), guarded when it writes or removes a local file; ``None`` (CKAN's choice
-    stands) when the resource has no file to write or clear."""
-    if not isinstance(resource.get("upload"), FileStorage) and not resource.get("clear_upload"):
-        return None
+def portal_uploader(resource: dict[str, Any]) -> Any:
+    """The uploader the portal uses for ``resource`` without the ``budget`` plugin: the
+    next ``IUploader`` plugin's, or CKAN's (which may create the storage folder)."""
     _choosing.active = True
     try:
-        inner = uploader.get_resource_uploader(resource)  # may create the storage folder
-    except OSError as error:
-        raise _refusal(error) from None
+        return uploader.get_resource_uploader(resource)
     finally:
         _choosing.active = False
-    if not getattr(inner, "storage_path", None) or not hasattr(inner, "get_path"):
-        return inner  # not CKAN's local storage: nothing this module can make atomic
-    return GuardedUpload(inner)
+
+
+def is_local(upload: Any) -> bool:
+    """Whether ``upload`` is CKAN's own uploader writing files under ``ckan.storage_path``."""
+    return isinstance(upload, uploader.ResourceUpload) and bool(upload.storage_path)
+
+
+def guarded_uploader(resource: dict[str, Any]) -> Any:
+    """The uploader the portal would use for ``resource``, guarded when it writes or
+    removes a local file (an object storage's as it is); ``None`` (CKAN's choice stands)
+    when the resource has no file to write or clear."""
+    if not isinstance(resource.get("upload"), FileStorage) and not resource.get("clear_upload"):
+        return None
+    try:
+        inner = portal_uploader(resource)
+    except OSError as error:
+        raise _refusal(error) from None
+    return GuardedUpload(inner) if is_local(inner) else inner
 
 
 class GuardedUpload:
@@ -207,18 +233,95 @@ def _undo_written_files(session: Any, transaction: Any) -> None:
             log.error("could not undo the file of %s: %s", path, os.strerror(error.errno))
 
 
-NOT_STORED_LOCALLY = Message(
-    "Le fichier stocké n'est pas accessible au traitement (stockage externe).",
-    "The stored file cannot be read for processing (external storage).",
+NOT_READABLE = Message(
+    "Le fichier stocké ne peut pas être relu pour le traitement : le stockage de fichiers "
+    "du portail ({storage}) ne permet pas de le lire. Prévenez l'administrateur du portail.",
+    "The stored file cannot be read back for processing: the portal's file storage "
+    "({storage}) offers no way to read it. Tell the portal administrator.",
 )
 
 
 def stored_bytes(resource_id: str) -> bytes:
-    """The stored (anonymised) document of a resource, within the size limit."""
+    """The stored (anonymised) document of a resource, within the size limit, read back
+    through the portal's uploader."""
     resource = tk.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
-    upload = uploader.get_resource_uploader(resource)
-    get_path = getattr(upload, "get_path", None)
-    if get_path is None:
-        raise errors.BudgetDocError(NOT_STORED_LOCALLY)
-    with open(get_path(resource_id), "rb") as stream:
+    with open_stored(resource) as stream:
         return reader.load_bytes(stream, settings.limits())
+
+
+@contextlib.contextmanager
+def open_stored(resource: dict[str, Any]) -> Iterator[BinaryIO]:
+    """The stored file of ``resource``, as the portal's uploader for it reads it: CKAN's
+    local file, a CKAN file storage's stream (CKAN 2.12's ``ckan.files``, local or cloud),
+    or an S3 uploader's object read with its own client; any other uploader is refused
+    with a message (``BudgetDocError``) rather than read from a guessed place."""
+    upload = portal_uploader(dict(resource))
+    for read in _READERS:
+        stream = read(upload, resource["id"])
+        if stream is not None:
+            break
+    else:
+        raise errors.BudgetDocError(NOT_READABLE, storage=type(upload).__name__)
+    with contextlib.closing(stream):
+        yield stream
+
+
+def _local_file(upload: Any, resource_id: str) -> BinaryIO | None:
+    """CKAN's local storage: the file at the uploader's own path."""
+    if not is_local(upload):
+        return None
+    return open(upload.get_path(resource_id), "rb")  # closed by open_stored
+
+
+def _file_storage_stream(upload: Any, resource_id: str) -> BinaryIO | None:
+    """A CKAN file storage (CKAN 2.12's ``ckan.files.storage.*``): the storage's stream of
+    the location the uploader gives."""
+    storage = getattr(upload, "storage", None)
+    if storage is None:
+        return None
+    try:
+        import file_keeper  # CKAN 2.12 and later
+    except ImportError:
+        return None
+    if not isinstance(storage, file_keeper.Storage):
+        return None
+    location = upload.get_path(resource_id)
+    return _ChunkStream(storage.stream(file_keeper.FileData(location)))
+
+
+def _s3_object(upload: Any, resource_id: str) -> BinaryIO | None:
+    """An S3 uploader (ckanext-s3filestore's): the object under the uploader's own key,
+    read with the uploader's own client (its endpoint, credentials and bucket)."""
+    client_of = getattr(upload, "get_s3_client", None)
+    bucket = getattr(upload, "bucket_name", None)
+    if client_of is None or not bucket:
+        return None
+    return client_of().get_object(Bucket=bucket, Key=upload.get_path(resource_id))["Body"]
+
+
+_READERS: tuple[Callable[[Any, str], BinaryIO | None], ...] = (
+    _local_file,
+    _file_storage_stream,
+    _s3_object,
+)
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over an iterable of byte chunks."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            self._rest = next(self._chunks, b"")
+            if not self._rest:
+                return 0
+        size = min(len(buffer), len(self._rest))
+        buffer[:size] = self._rest[:size]
+        self._rest = self._rest[size:]
+        return size

@@ -25,6 +25,11 @@ An upload in progress is never touched: each holds its resource's upload lock un
 transaction ends (:data:`storage.UPLOAD_LOCK`), and the files of a resource are looked at
 only once they are older than the grace period, or older than every transaction still
 open in the database (an upload opens its transaction before it writes).
+
+Local storage only: the sweep looks at ``<ckan.storage_path>/resources``, where CKAN's own
+uploader keeps files. A portal whose resources live in an object storage (an
+``IUploader`` plugin such as ckanext-s3filestore) writes nothing there, and the sweep
+never looks at its objects (see ``storage``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ which gives every uploaded file, whatever the dataset type, to the core's one do
 path (``pipeline.process_any_file``):
 
 1. a file that holds no budget document is left as it is (a ``budget`` dataset refuses
-   it, see ``logic/validators``);
+   it, see ``documents/validators``);
 2. a file that holds one — in whichever form the reader accepts, or nested, or that
    cannot be read — is refused with a clear form/API error (nothing is created and an
    updated resource keeps its file), or anonymised and verified in memory: CKAN's
@@ -40,6 +40,7 @@ from ..docbudg import errors, pipeline
 from ..docbudg.model import DocumentHeader
 from ..docbudg.pipeline import PipelineResult
 from ..docbudg.validation import ValidationReport
+from .labels import dm_number, in_language, stage_label
 
 log = logging.getLogger(__name__)
 
@@ -96,23 +97,19 @@ def stored_filename(filename: str | None, header: DocumentHeader) -> str:
 
 
 def default_name(header: DocumentHeader, lang: str) -> str:
-    """A readable resource name: "Compte administratif 2021 — Budget principal"."""
-    stage = header.stage
-    if stage is None:
-        title = "Document budgétaire" if lang == "fr" else "Budget document"
-    else:
-        label = stage.label_fr if lang == "fr" else stage.label_en
-        title = label[:1].upper() + label[1:]
-        if header.nat_dec == "02" and header.num_dec and header.num_dec != "0":
-            title += f" n° {header.num_dec}" if lang == "fr" else f" no. {header.num_dec}"
-    if header.exer:
-        title += f" {header.exer}"
-    if header.is_principal:
-        budget = "Budget principal" if lang == "fr" else "Main budget"
-    else:
-        budget = (header.libelle_etab or "").strip() or (
-            "Budget annexe" if lang == "fr" else "Ancillary budget"
-        )
+    """A readable resource name in ``lang`` (a stored name is in the portal's language,
+    whatever the uploader's): "Compte administratif 2021 — Budget principal"."""
+    with in_language(lang):
+        stage = header.stage
+        title = tk._("Budget document") if stage is None else stage_label(stage)
+        if stage is not None and header.nat_dec == "02" and header.num_dec not in (None, "", "0"):
+            title += " " + dm_number(header.num_dec)
+        if header.exer:
+            title += f" {header.exer}"
+        if header.is_principal:
+            budget = tk._("Main budget")
+        else:
+            budget = (header.libelle_etab or "").strip() or tk._("Ancillary budget")
     return f"{title} — {budget}"
 
 
@@ -126,12 +123,9 @@ def _validation_rejection(report: ValidationReport) -> tk.ValidationError:
     lang = settings.current_language()
     first = [f.message.text(lang) for f in report.errors[:5]]
     more = len(report.errors) - len(first)
-    intro = (
-        "Le document comporte des erreurs de validation et le portail refuse les documents "
-        "invalides. Corrigez-les puis déposez-le à nouveau"
-        if lang == "fr"
-        else "The document has validation errors and this portal refuses invalid "
-        "documents. Fix them and upload it again"
+    intro = tk._(
+        "The document has validation errors and this portal refuses invalid documents. "
+        "Fix them and upload it again"
     )
     if more > 0:
         first.append(f"(+{more})")

@@ -5,15 +5,17 @@ figures (``combination``), their evolution over the years (``evolution``), voted
 realised (``execution``) and the key indicators (``indicator_table``). This module reads
 what they need from the database and what the page shows of them.
 
-Everything is read from the stored aggregations (``rulesets.service``), recomputed first
-when out of date. The bases of a dataset are cached (``cache``) under the identity of
-those aggregations; the rest (one level, the series over the years) is cheap to rebuild.
+Everything is read from the stored aggregations (``rulesets.service``): a document whose
+aggregation is missing or out of date is left out and listed as being computed, and its
+job queued (``rulesets.jobs``); nothing is computed by a read. The bases of a dataset are
+cached (``cache``) under the identity of those aggregations; the rest (one level, the
+series over the years) is cheap to rebuild.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +46,7 @@ from ..docbudg.figures.levels import Level, level
 from ..docbudg.figures.results import Result
 from ..documents import model as db
 from ..documents.presenters import badge_word, stage_words
-from ..rulesets import service
+from ..rulesets import jobs, service
 from ..rulesets.model import AggregationRecord
 from . import cache
 from .constants import VIEW_TYPE
@@ -62,35 +64,32 @@ def documents_of(package: dict[str, Any]) -> list[db.BudgetDocumentRecord]:
     return [d for d in db.documents_for_package(package["id"]) if d.resource_id in visible]
 
 
-def aggregation_keys(documents: Iterable[db.BudgetDocumentRecord]) -> dict[str, tuple]:
+def aggregation_keys(
+    documents: Iterable[db.BudgetDocumentRecord],
+) -> tuple[dict[str, tuple], list[db.BudgetDocumentRecord]]:
     """The identity of each processed document's up-to-date aggregation (without loading
-    its result): what the cache keys are made of. Out-of-date ones are recomputed first;
-    a document whose aggregation fails is left out (the failure is logged)."""
+    its result): what the cache keys are made of; and the processed documents whose
+    aggregation is missing or out of date, whose jobs are queued (a read never computes)."""
     done = [d for d in documents if d.status == db.STATUS_DONE]
     states = _states(d.resource_id for d in done)
-    rules = {p: _rules_version(p) for p in {d.package_id for d in done}}
-    stale = [d for d in done if not _is_current(states.get(d.resource_id), d, rules[d.package_id])]
-    for document in stale:
-        service.on_document_processed(document.resource_id)
-    if stale:
-        states = _states(d.resource_id for d in done)
-    return {
-        d.resource_id: (
+    rules = {p: service.rules_key(p) for p in {d.package_id for d in done}}
+    keys: dict[str, tuple] = {}
+    computing = []
+    for d in done:
+        state = states.get(d.resource_id)
+        if not _is_current(state, d, rules[d.package_id]):
+            jobs.queue(d, rules[d.package_id])
+            computing.append(d)
+            continue
+        keys[d.resource_id] = (
             d.resource_id,
             d.content_sha256,
             d.updated.isoformat() if d.updated else None,
-            states[d.resource_id].ruleset_id,
-            states[d.resource_id].ruleset_version,
-            states[d.resource_id].computed.isoformat(),
+            state.ruleset_id,
+            state.ruleset_version,
+            state.computed.isoformat(),
         )
-        for d in done
-        if d.resource_id in states
-    }
-
-
-def _rules_version(package_id: str) -> tuple[str | None, int | None]:
-    record = service.applicable(package_id)
-    return (record.id, record.version) if record is not None else (None, None)
+    return keys, computing
 
 
 def _is_current(state: Any, document: db.BudgetDocumentRecord, rules: tuple) -> bool:
@@ -191,6 +190,8 @@ class BudgetPage:
     documents: list[DocumentRef]
     accounts: list[str]
     """The account (CA, CFU) of each year, latest years last: what to compare."""
+    computing: list[DocumentRef] = field(default_factory=list)
+    """Processed documents whose figures are being computed (left out until then)."""
 
     @property
     def stages(self) -> list[str]:
@@ -294,7 +295,7 @@ def build(
     tree); unknown values fall back to the defaults."""
     lang = settings.current_language()
     documents = documents_of(package)
-    keys = aggregation_keys(documents)
+    keys, computing = aggregation_keys(documents)
     by_year = bases(package["id"], keys, documents)
     years = sorted(by_year)
     chosen_year = _year(year, years)
@@ -335,6 +336,7 @@ def build(
             for _, kinds in sorted(by_year.items())
             if REALISED in kinds
         ][-MAX_COMPARED:],
+        computing=[by_id[d.resource_id] for d in computing],
     )
 
 

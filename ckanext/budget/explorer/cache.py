@@ -14,35 +14,35 @@ worker warms its own copy.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
+
+import cachetools
 
 T = TypeVar("T")
 MAX_ENTRIES = 512
 
 
 class LRUCache:
-    """A thread-safe least-recently-used mapping with a bounded number of entries."""
+    """A thread-safe least-recently-used mapping with a bounded number of entries
+    (cachetools' ``LRUCache``, which is not thread-safe by itself, behind a lock)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._entries: cachetools.LRUCache[Hashable, object] = cachetools.LRUCache(max_entries)
         self._lock = threading.Lock()
 
     def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The cached value of ``key``, built (outside the lock) when missing."""
+        """The cached value of ``key``, built (outside the lock) when missing; when two
+        requests build it at once, both get the first one stored."""
         with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
+            try:
                 return self._entries[key]  # type: ignore[return-value]
+            except KeyError:
+                pass
         value = build()
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value
+            return self._entries.setdefault(key, value)  # type: ignore[return-value]
 
     def clear(self) -> None:
         with self._lock:

@@ -47,6 +47,8 @@ class Column:
     big_numbers: BigNumbers
     found: bool
     """False when the category shown is not in this document's tree."""
+    computing: bool = False
+    """Its figures are being computed (a job was queued): none shown until then."""
 
     @property
     def heading(self) -> str:
@@ -104,7 +106,9 @@ def _visible(resource_ids: list[str]) -> list[tuple[dict[str, Any], db.BudgetDoc
 
 
 def _results(records: list[db.BudgetDocumentRecord]) -> tuple[dict[str, Result], set[str]]:
-    keys = budget_page.aggregation_keys(records)
+    """The documents' up-to-date stored results (the others are being computed), and
+    those aggregated with the authority's own rules."""
+    keys, _ = budget_page.aggregation_keys(records)
     cache_key = ("compare-results", tuple(sorted(keys.values())))
     return cache.pages.get_or_build(cache_key, lambda: budget_page.load_results(list(keys)))
 
@@ -131,6 +135,7 @@ def build(resource_ids: list[str], tree: str | None = None, node: str | None = N
             population=population,
             big_numbers=result.big_numbers,
             found=shown,
+            computing=record.resource_id not in stored,
         )
         for (package, record), result, population, shown in zip(
             pairs, results, populations, found.found, strict=True
@@ -253,7 +258,8 @@ def export_table(found: Comparison, table: str) -> tuple[list[str], list[dict[st
         while heading in headings:
             heading, n = f"{column.heading} ({n})", n + 1
         headings.append(heading)
-    per_head = [f"{h} / {tk._('per inhabitant')}" for h in headings]
+    per_inhabitant = tk._("per inhabitant")
+    per_head = [f"{h} / {per_inhabitant}" for h in headings]
     fields = ["id", "libelle", *(x for pair in zip(headings, per_head, strict=True) for x in pair)]
 
     def text(value: Decimal | None) -> str:

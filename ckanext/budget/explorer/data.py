@@ -2,9 +2,10 @@
 
 A *level* (``docbudg.figures.levels``) is one node of one tree (or the tree itself): its
 children become the bars and the table rows. Amounts stay the exact ``Decimal`` amounts of
-the aggregation, so the pages and the exports add up to the cent. Only a leaf's lines
-need the document itself (the stored aggregation keeps no lines): they are recomputed on
-demand.
+the aggregation, so the pages and the exports add up to the cent. A leaf's lines are read
+from what was stored with the aggregation. Nothing here computes: a document whose
+aggregation is missing or out of date is shown as being computed, and its job queued
+(``rulesets.jobs``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import settings
-from ..docbudg.aggregation import aggregate
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import REALISED_STAGES
-from ..docbudg.figures.levels import Level, leaf_lines, level
-from ..docbudg.figures.results import ResultShare
+from ..docbudg.figures.levels import Level, level
 from ..documents import model as db
 from ..documents.presenters import stage_words
-from ..rulesets import service
+from ..rulesets import jobs, service
 
 
 @dataclass
@@ -31,14 +30,9 @@ class Explorer:
     ruleset_name: str | None
     big_numbers: BigNumbers
     level: Level | None
-
-
-def lines_of(document: db.BudgetDocumentRecord, tree_id: str, node_id: str) -> list[ResultShare]:
-    """The lines counted in a leaf, with their labels: the tree is aggregated again from
-    the stored document (its stored aggregation has no lines)."""
-    doc = service.load_document(document.resource_id)
-    applied = service.rules_for(document, doc)
-    return leaf_lines(aggregate(doc, applied.rules, tree_id), tree_id, node_id)
+    computing: bool = False
+    """Processed, but its figures for this content and these rules are not stored yet:
+    a job computes them (the big numbers shown are the document's own)."""
 
 
 def explorer(
@@ -54,11 +48,14 @@ def explorer(
     status = document.status
     if status != db.STATUS_DONE:
         return Explorer(resource_id, status, heading, realised, None, BigNumbers(), None)
-    aggregation = service.fresh(document)
+    aggregation = jobs.current_or_queue(document)
+    if aggregation is None:
+        numbers = BigNumbers.from_json(document.big_numbers)
+        return Explorer(resource_id, status, heading, realised, None, numbers, None, True)
     result = service.result(aggregation)
     found = level(result, tree_id, node_id, aggregation.ruleset_id is not None, lang)
     if found is not None and found.node_id and found.is_leaf:
-        found.lines = lines_of(document, found.tree_id, found.node_id)
+        found.lines = service.leaf_lines(aggregation, found.tree_id, found.node_id)
     return Explorer(
         resource_id,
         status,

@@ -41,6 +41,14 @@ def embed(id: str, resource_id: str) -> str:
 
 
 def _level(found: data.Explorer) -> Level:
+    if found.computing:  # a job computes them (queued by this read): not there yet
+        tk.abort(
+            503,
+            tk._(
+                "The figures of this document are being computed with the rules that apply "
+                "to it: try again in a moment."
+            ),
+        )
     if found.level is None:
         tk.abort(404, tk._("This document has no aggregation yet."))
     return found.level

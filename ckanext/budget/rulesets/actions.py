@@ -18,10 +18,11 @@ from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
 from .. import settings
-from ..docbudg.aggregation import AggregationResult, FormulaError, RuleSet, RuleSetError
-from ..docbudg.figures.report import export_dict, result_to_csv, result_to_dict
+from ..docbudg.aggregation import FormulaError, RuleSet, RuleSetError
+from ..docbudg.figures.report import export_csv, export_dict
 from ..documents import model as db
-from . import diff, imports, service
+from ..validators import validated
+from . import diff, imports, jobs, schema, service
 from .model import AggregationRecord, RuleSetRecord
 
 __all__ = [
@@ -41,18 +42,16 @@ def _iso(value: Any) -> str | None:
 
 
 def _record(data_dict: dict[str, Any]) -> RuleSetRecord:
-    """The rule set named by ``id``, or the one of ``package_id``, or of ``organization``."""
-    record = None
+    """The rule set named by ``id``, or the one of ``package_id``, or of ``organization``
+    (``data_dict`` validated by ``schema.ruleset_schema``: one of them is there)."""
     if data_dict.get("id"):
-        record = service.get(str(data_dict["id"]))
+        record = service.get(data_dict["id"])
     elif data_dict.get("package_id"):
-        package = model.Package.get(str(data_dict["package_id"]))
+        package = model.Package.get(data_dict["package_id"])
         record = service.for_package(package.id) if package else None
-    elif data_dict.get("organization"):
-        group = model.Group.get(str(data_dict["organization"]))
-        record = service.for_organization(group.id) if group else None
     else:
-        raise tk.ValidationError({"id": [tk._("Missing value")]})
+        group = model.Group.get(data_dict["organization"])
+        record = service.for_organization(group.id) if group else None
     if record is None:
         raise tk.ObjectNotFound(tk._("Rule set not found"))
     return record
@@ -109,19 +108,18 @@ def _file_bytes(value: Any) -> tuple[bytes | None, str]:
 
 
 def _rules_from(data_dict: dict[str, Any]) -> tuple[RuleSet, list[dict[str, str]]]:
-    """The rule set given in ``rules`` or ``upload``, with what its import noticed."""
-    fmt = data_dict.get("format") or "native"
-    if fmt not in imports.FORMATS:
-        raise tk.ValidationError({"format": [" | ".join(imports.FORMATS)]})
+    """The rule set given in ``rules`` or ``upload`` (``data_dict`` validated by
+    ``schema.rules_schema``), with what its import noticed."""
+    fmt = data_dict["format"]
     rules = data_dict.get("rules")
-    filename = str(data_dict.get("filename") or "")
-    if rules in (None, "", {}):
+    filename = data_dict.get("filename", "")
+    if not rules:
         rules, filename = _file_bytes(data_dict.get("upload"))
-    if rules in (None, b"", ""):
+    if not rules:
         raise tk.ValidationError({"rules": [tk._("Missing value")]})
     corrections, _ = _file_bytes(data_dict.get("corrections"))
-    columns = imports.parse_columns(data_dict.get("columns"))
-    hierarchies = imports.parse_hierarchies(data_dict.get("hierarchies"))
+    columns = data_dict.get("columns", {})
+    hierarchies = data_dict.get("hierarchies", {})
     if fmt == "mapping" and not (columns and hierarchies):
         raise tk.ValidationError(
             {
@@ -142,7 +140,7 @@ def _rules_from(data_dict: dict[str, Any]) -> tuple[RuleSet, list[dict[str, str]
             corrections=corrections,
             columns=columns,
             hierarchies=hierarchies,
-            sheet=data_dict.get("sheet") or None,
+            sheet=data_dict.get("sheet"),
             plan=imports.plan_for(data_dict) if fmt == "mapping" else None,
         )
     except RuleSetError as error:
@@ -154,7 +152,7 @@ def _rules_from(data_dict: dict[str, Any]) -> tuple[RuleSet, list[dict[str, str]
             {"rules": [tk._("The file could not be read: {error}").format(error=error)]}
         ) from None
     if data_dict.get("label"):
-        ruleset.label = str(data_dict["label"])
+        ruleset.label = data_dict["label"]
     errors = ruleset.formula_errors()
     if errors:
         tree_id, leaf_id, error = errors[0]
@@ -164,31 +162,19 @@ def _rules_from(data_dict: dict[str, Any]) -> tuple[RuleSet, list[dict[str, str]
 
 
 def _owner(data_dict: dict[str, Any]) -> tuple[str, str | None]:
-    """(organisation id, dataset id or None) of a rule set to create."""
+    """(organisation id, dataset id or None) of a rule set to create (``data_dict``
+    validated by ``schema.create_schema``: one of them is named)."""
     if data_dict.get("package_id"):
-        package = model.Package.get(str(data_dict["package_id"]))
+        package = model.Package.get(data_dict["package_id"])
         if package is None or package.state != "active":
             raise tk.ObjectNotFound(tk._("Dataset not found"))
         if not package.owner_org:
             raise tk.ValidationError({"package_id": [tk._("The dataset has no organization.")]})
         return package.owner_org, package.id
-    name = data_dict.get("organization") or data_dict.get("owner_org")
-    if not name:
-        raise tk.ValidationError({"organization": [tk._("Missing value")]})
-    group = model.Group.get(str(name))
+    group = model.Group.get(data_dict.get("organization") or data_dict["owner_org"])
     if group is None or not group.is_organization or group.state != "active":
         raise tk.ObjectNotFound(tk._("Organization not found"))
     return group.id, None
-
-
-def _optional_int(data_dict: dict[str, Any], key: str) -> int | None:
-    value = data_dict.get(key)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise tk.ValidationError({key: [tk._("Invalid integer")]}) from None
 
 
 @tk.side_effect_free
@@ -199,14 +185,10 @@ def budget_ruleset_show(context: Any, data_dict: dict[str, Any]) -> dict[str, An
         :param package_id: a dataset's override
     :param version: a version number (default: the current one)
     """
+    data_dict = validated(data_dict, schema.show_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_show", context, {"id": record.id})
-    number = data_dict.get("version")
-    try:
-        number = int(number) if number not in (None, "") else None
-    except (TypeError, ValueError):
-        raise tk.ValidationError({"version": [tk._("Invalid integer")]}) from None
-    return _ruleset_dict(record, number)
+    return _ruleset_dict(record, data_dict.get("version"))
 
 
 @tk.side_effect_free
@@ -215,10 +197,8 @@ def budget_ruleset_list(context: Any, data_dict: dict[str, Any]) -> list[dict[st
 
     :param organization: the organisation's name or id
     """
-    name = data_dict.get("organization")
-    if not name:
-        raise tk.ValidationError({"organization": [tk._("Missing value")]})
-    group = model.Group.get(str(name))
+    data_dict = validated(data_dict, schema.list_schema(), context)
+    group = model.Group.get(data_dict["organization"])
     if group is None or not group.is_organization:
         raise tk.ObjectNotFound(tk._("Organization not found"))
     tk.check_access("budget_ruleset_list", context, {"organization": group.id})
@@ -260,6 +240,7 @@ def budget_ruleset_create(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         the plan de comptes its codes are checked against (default: the latest document's)
     :param label: the rule set's name (default: the file's); :param comment: a note
     """
+    data_dict = validated(data_dict, schema.create_schema(), context)
     owner_org, package_id = _owner(data_dict)
     tk.check_access(
         "budget_ruleset_create", context, {"owner_org": owner_org, "package_id": package_id}
@@ -291,6 +272,7 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         another version meanwhile, nothing is saved and a validation error says so
         (HTTP 409), instead of overwriting their changes
     """
+    data_dict = validated(data_dict, schema.update_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_update", context, {"id": record.id})
     ruleset, notes = _rules_from(data_dict)
@@ -299,7 +281,7 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         ruleset,
         _author(context),
         comment=data_dict.get("comment"),
-        base_version=_optional_int(data_dict, "base_version"),
+        base_version=data_dict.get("base_version"),
     )
     return {
         **_ruleset_dict(record, saved.version if saved else None),
@@ -315,6 +297,7 @@ def budget_ruleset_delete(context: Any, data_dict: dict[str, Any]) -> None:
 
     :param id: the rule set (or :param organization / :param package_id)
     """
+    data_dict = validated(data_dict, schema.ruleset_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_delete", context, {"id": record.id})
     service.delete(record)
@@ -326,6 +309,7 @@ def budget_ruleset_history(context: Any, data_dict: dict[str, Any]) -> list[dict
 
     :param id: the rule set (or :param organization / :param package_id)
     """
+    data_dict = validated(data_dict, schema.ruleset_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_history", context, {"id": record.id})
     return [_version_dict(saved) for saved in service.history(record)]
@@ -337,23 +321,22 @@ def budget_ruleset_restore(context: Any, data_dict: dict[str, Any]) -> dict[str,
     :param id: the rule set (or :param organization / :param package_id)
     :param version: the version to restore
     """
+    data_dict = validated(data_dict, schema.restore_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_restore", context, {"id": record.id})
-    try:
-        number = int(data_dict.get("version"))
-    except (TypeError, ValueError):
-        raise tk.ValidationError({"version": [tk._("Invalid integer")]}) from None
-    saved = service.restore(record, number, _author(context))
+    saved = service.restore(record, data_dict["version"], _author(context))
     return {**_ruleset_dict(record, saved.version), **_version_dict(saved)}
 
 
 def _aggregation_dict(
     document: db.BudgetDocumentRecord,
     aggregation: AggregationRecord,
-    result: AggregationResult | None,
     tree: str | None,
     fmt: str,
+    lines: bool,
 ) -> dict[str, Any]:
+    """What is stored: the result (with each leaf's lines for ``lines`` and in CSV, read
+    from what was stored with it)."""
     out: dict[str, Any] = {
         "resource_id": document.resource_id,
         "package_id": document.package_id,
@@ -365,19 +348,29 @@ def _aggregation_dict(
         },
         "computed": _iso(aggregation.computed),
         "ok": aggregation.ok,
+        "current": True,
     }
-    if result is not None and tree:
-        result = dataclasses.replace(result, trees={tree: result.trees[tree]})
+    stored = service.result(aggregation, with_lines=lines or fmt == "csv")
+    if tree:
+        stored = dataclasses.replace(stored, trees=[t for t in stored.trees if t.id == tree])
     if fmt == "csv":
-        out["csv"] = result_to_csv(result)
-    elif result is not None:
-        out["result"] = result_to_dict(result, with_lines=True)
+        out["csv"] = export_csv(stored)
     else:
-        stored = service.result(aggregation)
-        if tree:
-            stored = dataclasses.replace(stored, trees=[t for t in stored.trees if t.id == tree])
         out["result"] = export_dict(stored)
     return out
+
+
+def _computing_dict(document: db.BudgetDocumentRecord) -> dict[str, Any]:
+    """A document whose aggregation is missing or out of date: the job that computes it is
+    queued (``job_id``; None when the queue is unavailable), nothing computed here."""
+    return {
+        "resource_id": document.resource_id,
+        "package_id": document.package_id,
+        "content_sha256": document.content_sha256,
+        "current": False,
+        "job_id": jobs.queue(document),
+        "message": jobs.COMPUTING.as_dict(),
+    }
 
 
 @tk.side_effect_free
@@ -386,41 +379,41 @@ def budget_aggregate(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     rules that apply (the dataset's, its organisation's, else the default ones), and the
     checks; records which rule-set version and document content produced them.
 
+    A read: what is stored is returned (``current: true``). A document whose aggregation
+    is missing or out of date (rules changed, a new content) is returned as
+    ``current: false`` with a ``message`` and the ``job_id`` of the background job queued
+    to compute it: ask again once it has run.
+
     :param id: a resource id, or :param package_id: a dataset
     :param tree: one tree id (default: every tree)
     :param format: ``json`` (default) or ``csv`` (one row per category, under ``csv``)
     :param lines: ``true`` to list the lines behind each leaf (JSON)
     """
-    fmt = data_dict.get("format") or "json"
-    if fmt not in ("json", "csv"):
-        raise tk.ValidationError({"format": ["json | csv"]})
-    tree = data_dict.get("tree") or None
-    live = fmt == "csv" or tk.asbool(data_dict.get("lines", False))
-    if data_dict.get("id") or data_dict.get("resource_id"):
-        resource_id = str(data_dict.get("id") or data_dict.get("resource_id"))
+    data_dict = validated(data_dict, schema.aggregate_schema(), context)
+    fmt, tree = data_dict["format"], data_dict.get("tree")
+    if data_dict.get("id"):
+        resource_id = data_dict["id"]
         tk.check_access("budget_aggregate", context, {"id": resource_id})
         document = db.get_document(resource_id)
         if document is None or document.status != db.STATUS_DONE:
             raise tk.ObjectNotFound(tk._("This resource is not a processed budget document."))
         documents = [document]
         single = True
-    elif data_dict.get("package_id"):
+    else:
         tk.check_access("budget_aggregate", context, {"package_id": data_dict["package_id"]})
-        package = model.Package.get(str(data_dict["package_id"]))
+        package = model.Package.get(data_dict["package_id"])
         if package is None:
             raise tk.ObjectNotFound(tk._("Dataset not found"))
         documents = [d for d in db.documents_for_package(package.id) if d.status == db.STATUS_DONE]
         single = False
-    else:
-        raise tk.ValidationError({"id": [tk._("Missing value")]})
     out = []
     for document in documents:
-        if live:
-            result, aggregation = service.compute(document)
-        else:
-            result, aggregation = None, service.fresh(document)
+        aggregation = service.current(document)
+        if aggregation is None:
+            out.append(_computing_dict(document))
+            continue
         trees = {t.id for t in service.result(aggregation).trees}
         if tree and tree not in trees:
             raise tk.ValidationError({"tree": [" | ".join(sorted(trees))]})
-        out.append(_aggregation_dict(document, aggregation, result, tree, fmt))
+        out.append(_aggregation_dict(document, aggregation, tree, fmt, data_dict["lines"]))
     return out[0] if single else {"package_id": data_dict["package_id"], "documents": out}

@@ -8,6 +8,7 @@ import datetime
 import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import deferred
 
 
 def now() -> datetime.datetime:
@@ -55,7 +56,7 @@ class RuleSetVersionRecord(tk.BaseModel):
 
 
 class AggregationRecord(tk.BaseModel):
-    """A document's aggregation (categories and checks, without the lines), with the
+    """A document's aggregation (categories and checks; the leaves' lines apart), with the
     rule-set version and the document content that produced it."""
 
     __tablename__ = "budget_aggregation"
@@ -76,3 +77,6 @@ class AggregationRecord(tk.BaseModel):
     """``docbudg.figures.results.Result.to_json()`` (read it with ``service.result``); the
     French form of earlier versions was converted by revision ``0005_budget_typed_results``."""
     computed = sa.Column(sa.DateTime(timezone=True), nullable=False, default=now)
+    lines = deferred(sa.Column(JSONB))
+    """Every leaf's lines (``docbudg.figures.results.leaf_lines_to_json``, revision
+    ``0007_budget_aggregation_lines``): loaded only when a leaf's lines are shown."""

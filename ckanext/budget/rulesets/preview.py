@@ -3,42 +3,44 @@ before saving, with the lines other categories also count.
 
 The page's form shows it after a round trip; its JavaScript asks for :func:`as_json` as
 the user types. The last documents previewed stay parsed (with their line index), so
-each keystroke costs an aggregation, not a read of the stored file.
+each keystroke costs an aggregation, not a read of the stored file. Opening a category
+(a GET) shows its saved formula from the document's stored aggregation
+(:func:`stored`): a read aggregates nothing.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from threading import Lock
 from typing import Any
 
+import cachetools
 from ckan.plugins import toolkit as tk
 
 from .. import formatting
-from ..docbudg.aggregation import FormulaError, LineResult, RuleSet, aggregate, parse_formula
+from ..docbudg.aggregation import FormulaError, RuleSet, aggregate, parse_formula
 from ..docbudg.aggregation.engine import Checks
+from ..docbudg.figures.results import ResultChecks, ResultLine
 from ..docbudg.model import BudgetDocument
 from ..documents import model as db
-from . import editing, service
+from . import editing, jobs, service
+from .model import RuleSetRecord
 
 KEPT_DOCUMENTS = 2
 """Parsed documents kept per process for previews (a large one holds ~50 MB)."""
-_KEPT: OrderedDict[tuple[str, str | None], BudgetDocument] = OrderedDict()
-_KEPT_LOCK = Lock()
 
 
 @dataclass
 class Preview:
     formula: str
     error: FormulaError | None = None
-    lines: list[tuple[LineResult, Decimal, list[str]]] = field(default_factory=list)
+    lines: list[tuple[ResultLine, Decimal, list[str]]] = field(default_factory=list)
     """(line, amount counted, other categories that also count it)."""
     total: Decimal = Decimal(0)
     rdfi: dict[str, Decimal] = field(default_factory=dict)
-    checks: Checks | None = None
-    """The whole tree's checks with this formula."""
+    checks: Checks | ResultChecks | None = None
+    """The whole tree's checks with this formula (what is read of them: ``unmatched``)."""
 
 
 def formula_error(text: str) -> FormulaError | None:
@@ -49,20 +51,16 @@ def formula_error(text: str) -> FormulaError | None:
     return None
 
 
+@cachetools.cached(
+    cachetools.LRUCache(maxsize=KEPT_DOCUMENTS),
+    key=lambda document: (document.resource_id, document.content_sha256),
+    lock=Lock(),
+)
 def _document(document: db.BudgetDocumentRecord) -> BudgetDocument:
-    """The stored document, parsed once for the previews that follow."""
-    key = (document.resource_id, document.content_sha256)
-    with _KEPT_LOCK:
-        found = _KEPT.get(key)
-        if found is not None:
-            _KEPT.move_to_end(key)
-            return found
-    found = service.load_document(document.resource_id)
-    with _KEPT_LOCK:
-        _KEPT[key] = found
-        while len(_KEPT) > KEPT_DOCUMENTS:
-            _KEPT.popitem(last=False)
-    return found
+    """The stored document, parsed once for the previews that follow (by content: a new
+    version of the file is read again). The lock guards the cache only: two first
+    previews of one document may both read it."""
+    return service.load_document(document.resource_id)
 
 
 def preview(
@@ -82,7 +80,7 @@ def preview(
     owners = {id(line): leaves for line, leaves in tree.checks.multiple}
     out.lines = [
         (
-            share.line,
+            ResultLine.of(share.line),
             share.amount,
             [leaf for leaf in owners.get(id(share.line), []) if leaf != node_id],
         )
@@ -92,6 +90,34 @@ def preview(
     out.rdfi = node.rdfi
     out.checks = tree.checks
     return out
+
+
+def stored(
+    record: RuleSetRecord, tree_id: str, node_id: str, document: db.BudgetDocumentRecord
+) -> Preview | None:
+    """The preview of a leaf's saved formula, read from the document's stored aggregation
+    when it was computed with the current version of ``record``'s rules; None otherwise
+    (an out-of-date aggregation has its job queued; the Preview button computes one)."""
+    aggregation = jobs.current_or_queue(document)
+    if aggregation is None or aggregation.ruleset_id != record.id:
+        return None
+    if aggregation.ruleset_version != record.version:
+        return None
+    tree = service.result(aggregation).tree(tree_id)
+    category = tree.find(node_id) if tree is not None else None
+    if tree is None or category is None or not category.is_leaf:
+        return None
+    owners = dict(tree.checks.counted_twice) if tree.checks else {}
+    return Preview(
+        formula=category.formula or "",
+        lines=[
+            (share.line, share.amount, [c for c in owners.get(share.line, []) if c != node_id])
+            for share in service.leaf_lines(aggregation, tree_id, node_id)
+        ],
+        total=category.amount,
+        rdfi=category.rdfi,
+        checks=tree.checks,
+    )
 
 
 def as_json(shown: Preview, lang: str) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 Which rules apply to a document: its dataset's override, else its organisation's rule
 set, else the default trees of its plan de comptes (``default_ruleset``). Every save is a
-new version (restoring an old one too). A document's aggregation is stored with the
-rule-set version and the content hash that produced it; it is recomputed inline after
-the document is processed, and after a rule-set change (in a background job when many
-documents are concerned). Reads recompute a stored aggregation that is out of date.
+new version (restoring an old one too), and says which documents it concerns
+(``signals.rules_changed``). A document's aggregation is stored with the rule-set version
+and the content hash that produced it (:func:`store`); reads take it only while it is up
+to date (:func:`current`) and never compute one: ``jobs`` does, in the pass that processes
+the document, and after a rule-set change.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,6 @@ from ckan.plugins import toolkit as tk
 from .. import settings
 from ..docbudg import reader
 from ..docbudg.aggregation import (
-    AggregationResult,
     RuleSet,
     aggregate,
     default_ruleset,
@@ -32,22 +31,20 @@ from ..docbudg.aggregation import (
     ruleset_to_dict,
 )
 from ..docbudg.figures.big_numbers import big_numbers
-from ..docbudg.figures.results import Result, result_of
+from ..docbudg.figures.results import (
+    Result,
+    ResultShare,
+    leaf_lines_to_json,
+    result_of,
+    stored_leaf_lines,
+)
 from ..docbudg.model import BudgetDocument
 from ..documents import model as db
 from ..documents import storage
-from . import diff
+from . import diff, signals
 from .model import AggregationRecord, RuleSetRecord, RuleSetVersionRecord, now
 
 log = logging.getLogger(__name__)
-
-INLINE_DOCUMENTS = 3
-"""A rule-set change recomputes up to this many documents in the request; more go to a
-background job (about 0.2 s per document, most of it reading the stored file)."""
-JOB_TIMEOUT_SECONDS = 3600
-COMPUTE_ATTEMPTS = 3
-"""A document whose file or rules keep changing while it is aggregated is stored as
-computed after this many attempts (each attempt stores what it really used)."""
 
 
 # --- finding rule sets -------------------------------------------------------------------
@@ -216,7 +213,9 @@ def save(
     record.label = rules.label
     record.updated = saved.created
     model.Session.commit()
-    recompute(documents_in_scope(record))
+    signals.rules_changed.send(
+        record.id, resource_ids=[d.resource_id for d in documents_in_scope(record)]
+    )
     return saved
 
 
@@ -234,7 +233,7 @@ def delete(record: RuleSetRecord) -> None:
     resource_ids = [d.resource_id for d in documents_in_scope(record)]
     model.Session.delete(record)
     model.Session.commit()
-    recompute(db.get_document(r) for r in resource_ids)
+    signals.rules_changed.send(record.id, resource_ids=resource_ids)
 
 
 # --- documents and their aggregation ------------------------------------------------------
@@ -272,9 +271,16 @@ def documents_of_organization(org_id: str) -> list[db.BudgetDocumentRecord]:
     )
 
 
+def read_stored(resource_id: str) -> tuple[BudgetDocument, str]:
+    """The stored (anonymised) document, parsed, and the hash of the bytes read (the file
+    is read once)."""
+    data = storage.stored_bytes(resource_id)
+    return reader.read_document(data, settings.limits()), hashlib.sha256(data).hexdigest()
+
+
 def load_document(resource_id: str) -> BudgetDocument:
     """The stored (anonymised) document, parsed."""
-    return reader.read_document(storage.stored_bytes(resource_id), settings.limits())
+    return read_stored(resource_id)[0]
 
 
 @dataclass
@@ -297,60 +303,79 @@ def rules_for(document: db.BudgetDocumentRecord, doc: BudgetDocument) -> Applied
     return Applied(ruleset(record), record, record.version)
 
 
+def rules_key(package_id: str, *, reread: bool = False) -> tuple[str | None, int | None]:
+    """(rule set id, version) that applies to a dataset's documents, ``(None, None)`` for
+    the defaults; ``reread``: the version as committed now, not as this session saw it."""
+    record = applicable(package_id)
+    if record is None:
+        return None, None
+    if reread:
+        model.Session.refresh(record)
+    return record.id, record.version
+
+
 def stored(resource_id: str) -> AggregationRecord | None:
     return model.Session.get(AggregationRecord, resource_id)
 
 
-def result(aggregation: AggregationRecord) -> Result:
-    """The typed result of a stored aggregation."""
-    return Result.from_json(aggregation.result)
+def result(aggregation: AggregationRecord, *, with_lines: bool = False) -> Result:
+    """The typed result of a stored aggregation; ``with_lines``: with every leaf's lines
+    (read from what was stored with it)."""
+    found = Result.from_json(aggregation.result)
+    return found.with_leaf_lines(aggregation.lines) if with_lines else found
+
+
+def leaf_lines(aggregation: AggregationRecord, tree_id: str, node_id: str) -> list[ResultShare]:
+    """The lines of one leaf, largest first, as stored with the aggregation."""
+    return stored_leaf_lines(aggregation.lines, tree_id, node_id)
 
 
 def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentRecord) -> bool:
     """Computed from this content with the rule-set version that applies now."""
     if aggregation is None or aggregation.content_sha256 != document.content_sha256:
         return False
-    record = applicable(document.package_id)
-    if record is None:
-        return aggregation.ruleset_id is None and aggregation.ruleset_version is None
-    return (aggregation.ruleset_id, aggregation.ruleset_version) == (record.id, record.version)
+    key = (aggregation.ruleset_id, aggregation.ruleset_version)
+    return key == rules_key(document.package_id)
 
 
-def _rules_now(package_id: str) -> tuple[str | None, int | None]:
-    """(rule set id, version) that applies to a dataset now, re-read from the database."""
-    record = applicable(package_id)
-    if record is None:
-        return None, None
-    model.Session.refresh(record)
-    return record.id, record.version
+def current(document: db.BudgetDocumentRecord) -> AggregationRecord | None:
+    """The document's stored aggregation if it is up to date (what reads show), else None."""
+    aggregation = stored(document.resource_id)
+    return aggregation if is_fresh(aggregation, document) else None
 
 
-def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, AggregationRecord]:
-    """Aggregate a document with the rules that apply to it and store the outcome.
+def _lock_content(resource_id: str) -> str | None:
+    """Lock the document's row (uploads and processing take it too) and read the content
+    it records; None when the document no longer exists."""
+    model.Session.flush()
+    table = db.BudgetDocumentRecord.__table__
+    return model.Session.execute(
+        sa.select(table.c.content_sha256)
+        .where(table.c.resource_id == resource_id)
+        .with_for_update()
+    ).scalar()
 
-    What is stored names the exact inputs: the hash of the bytes aggregated and the
-    version whose rules were applied. Computations of one document are serialised (a
-    transaction lock); one whose file or rules changed while it ran starts again, so a
-    slow computation never overwrites a newer one with stale figures.
+
+def store(
+    document: db.BudgetDocumentRecord, doc: BudgetDocument, content_sha256: str
+) -> AggregationRecord | None:
+    """Aggregate ``doc`` (the document's content of hash ``content_sha256``, parsed) with
+    the rules that apply and put the outcome in the session: the caller commits.
+
+    What is stored names the exact inputs: the content hash and the version whose rules
+    were applied. Computations of one document are serialised by its row lock; under it,
+    a document whose content is no longer ``content_sha256`` is left to the processing of
+    its new content (None is returned), and rules changed meanwhile are applied instead,
+    so a slow computation never overwrites a newer one with stale figures.
     """
-    for attempt in range(1, COMPUTE_ATTEMPTS + 1):
-        data = storage.stored_bytes(document.resource_id)
-        content_sha256 = hashlib.sha256(data).hexdigest()
-        doc = reader.read_document(data, settings.limits())
+    applied = rules_for(document, doc)
+    aggregated = aggregate(doc, applied.rules)
+    if _lock_content(document.resource_id) != content_sha256:
+        return None
+    applied_key = (applied.record.id if applied.record else None, applied.version)
+    if rules_key(document.package_id, reread=True) != applied_key:
         applied = rules_for(document, doc)
         aggregated = aggregate(doc, applied.rules)
-        model.Session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext('budget_aggregation'), hashtext(:id))"),
-            {"id": document.resource_id},
-        )
-        inputs_now = (
-            _rules_now(document.package_id),
-            hashlib.sha256(storage.stored_bytes(document.resource_id)).hexdigest(),
-        )
-        applied_key = (applied.record.id if applied.record else None, applied.version)
-        if inputs_now == (applied_key, content_sha256) or attempt == COMPUTE_ATTEMPTS:
-            break
-        model.Session.rollback()  # releases the lock; compute again with the new inputs
     outcome = {
         "ruleset_id": applied.record.id if applied.record else None,
         "ruleset_version": applied.version,
@@ -358,62 +383,16 @@ def compute(document: db.BudgetDocumentRecord) -> tuple[AggregationResult, Aggre
         "content_sha256": content_sha256,
         "ok": aggregated.ok,
         "result": result_of(aggregated, big_numbers(doc)).to_json(),
+        "lines": leaf_lines_to_json(aggregated),
     }
     aggregation = stored(document.resource_id)
     if aggregation is None:
         aggregation = AggregationRecord(resource_id=document.resource_id)
         model.Session.add(aggregation)
-    # The same outcome is not written again: a read (budget_aggregate in CSV) would
-    # otherwise be a write, and every write makes the page cache of the portal stale.
+    # The same outcome is not written again: every write makes the portal's page cache
+    # stale, and a rule change often leaves most documents' figures as they were.
     if any(getattr(aggregation, name) != value for name, value in outcome.items()):
         for name, value in outcome.items():
             setattr(aggregation, name, value)
         aggregation.computed = now()
-    model.Session.commit()
-    return aggregated, aggregation
-
-
-def fresh(document: db.BudgetDocumentRecord) -> AggregationRecord:
-    """The stored aggregation, recomputed first if it is out of date."""
-    aggregation = stored(document.resource_id)
-    if is_fresh(aggregation, document):
-        return aggregation
-    return compute(document)[1]
-
-
-def on_document_processed(resource_id: str) -> None:
-    """Hook for ``processing`` (after a document's results are committed and its file is
-    stored): aggregate it unless its stored aggregation is up to date. A failure is
-    logged and never fails the processing."""
-    document = db.get_document(resource_id)
-    if document is None or document.status != db.STATUS_DONE:
-        return
-    if is_fresh(stored(resource_id), document):
-        return
-    try:
-        compute(document)
-    except Exception:
-        model.Session.rollback()
-        log.exception("aggregation of budget document %s failed", resource_id)
-
-
-def recompute(documents: Iterable[db.BudgetDocumentRecord | None]) -> str | None:
-    """Recompute after a rule change: inline for a few documents, else in a job (its id)."""
-    ids = [d.resource_id for d in documents if d is not None]
-    if len(ids) <= INLINE_DOCUMENTS:
-        for resource_id in ids:
-            on_document_processed(resource_id)
-        return None
-    job = tk.enqueue_job(
-        recompute_job,
-        [ids],
-        title=f"ckanext-budget: aggregate {len(ids)} documents",
-        rq_kwargs={"timeout": JOB_TIMEOUT_SECONDS},
-    )
-    return job.id
-
-
-def recompute_job(resource_ids: list[str]) -> None:
-    """Background job: aggregate these documents with the rules that apply now."""
-    for resource_id in resource_ids:
-        on_document_processed(resource_id)
+    return aggregation

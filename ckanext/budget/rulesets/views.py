@@ -28,7 +28,7 @@ from ..docbudg.aggregation import (
 from ..docbudg.aggregation.importers import MAPPING_ROLES
 from ..docbudg.aggregation.ruleset import RuleSet, Tree
 from ..docbudg.nomenclature import find_plan
-from . import editing, helpers, preview, service
+from . import editing, helpers, jobs, preview, service
 from .model import RuleSetRecord
 from .scope import DATASET, ORGANIZATION, Scope, context, current, editor
 
@@ -313,7 +313,7 @@ def node(id: str, tree: str, node: str):
         except tk.ValidationError as error:
             errors.extend(_errors(error))
     elif chosen is not None and formula and category.is_leaf:
-        shown = preview.preview(rules, tree, node, formula, chosen)
+        shown = preview.stored(record, tree, node, chosen)  # a GET aggregates nothing
     shown_tree = rules.tree(tree)
     inside = editing.ids([category])
     return _render(
@@ -361,7 +361,7 @@ def checks(id: str) -> str:
     scope = editor(id)
     rows = []
     for document in scope.documents():
-        aggregation = service.fresh(document)
+        aggregation = jobs.current_or_queue(document)  # None: being computed
         package = model.Package.get(document.package_id)
         rows.append(
             {
@@ -377,7 +377,7 @@ def checks(id: str) -> str:
                         "twice": tree.checks.counted_twice if tree.checks else [],
                         "totals": tree.checks.totals if tree.checks else {},
                     }
-                    for tree in service.result(aggregation).trees
+                    for tree in (service.result(aggregation).trees if aggregation else [])
                 ],
             }
         )

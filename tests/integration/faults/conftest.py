@@ -7,15 +7,20 @@
   storage, driven over HTTP with a sysadmin's API token.
 - ``redis_queue``: the in-process test app's job queue moved to the private Redis.
 - ``small_disk``: the storage on a small tmpfs that can be filled or made read-only.
+- ``s3_portal``: a portal whose resources live in an S3 bucket of a private moto server
+  (kept by ckanext-s3filestore, and on CKAN 2.12 also by CKAN's own file storages): two
+  web servers and a job worker sharing its database, Redis and bucket.
 """
 
 from __future__ import annotations
 
+import configparser
 import errno
 import io
 import json
 import subprocess
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +29,19 @@ import redis
 import requests
 from ckan.lib import jobs, uploader
 from ckan.lib import redis as ckan_redis
+from ckan.plugins.toolkit import check_ckan_version
 
 from ..test_upload_privacy import leaks
 from .services import (
+    TEST_INI,
     CkanServer,
     PrivatePostgres,
     PrivateRedis,
+    PrivateS3,
     SmallDisk,
+    Worker,
     ckan_env,
+    ckan_ini,
 )
 
 
@@ -95,11 +105,14 @@ class Portal:
         redis_server: PrivateRedis,
         storage: Path,
         env: dict[str, str],
+        database: str = "ckan",
     ) -> None:
         self.server = server
         self.env = env  # of its CKAN processes: another server or a command shares its state
         self.postgres = postgres
+        self.database = database
         self.redis = redis_server
+        self.redis_url = env.get("CKAN_REDIS_URL") or redis_server.url
         self.storage = storage
         self.token = json.loads(server.setup_file.read_text())["token"]
         self.responses: list[bytes] = []
@@ -141,8 +154,8 @@ class Portal:
         """Where the synthetic names of the fixtures appear: should be nowhere."""
         places = {
             "storage": b"".join(files_under(self.storage).values()),
-            "database": self.postgres.dump(),
-            "redis": redis_blob(self.redis.url),
+            "database": self.postgres.dump(self.database),
+            "redis": redis_blob(self.redis_url),
             "server log": self.server.log.read_bytes(),
             "responses": b"\n".join(self.responses),
         }
@@ -252,3 +265,140 @@ def small_disk(
     finally:
         if isinstance(disk, TmpfsDisk):
             disk.destroy()
+
+
+S3_BUCKET = "budget-portal"
+
+
+class ObjectStoragePortal:
+    """A portal on an S3 bucket: two web servers and a job worker (its log ``worker_log``)
+    sharing one database, Redis and bucket; no local storage in use."""
+
+    def __init__(self, web: list[Portal], worker_log: Path, s3: PrivateS3) -> None:
+        self.web = web
+        self.worker_log = worker_log
+        self.s3 = s3
+
+    def bucket(self) -> dict[str, bytes]:
+        """Every object of the portal's bucket, by key."""
+        return self.s3.objects(S3_BUCKET)
+
+    def personal_data_found(self) -> dict[str, list[str]]:
+        """Where the synthetic names of the fixtures appear (the bucket, the worker's log,
+        each server's places): should be nowhere."""
+        found = {
+            place: names
+            for place, blob in (
+                ("bucket", b"".join(self.bucket().values())),
+                ("worker log", self.worker_log.read_bytes()),
+            )
+            if (names := leaks(blob))
+        }
+        for number, portal in enumerate(self.web, 1):
+            for place, names in portal.personal_data_found().items():
+                found[f"web {number}: {place}"] = names
+        return found
+
+
+def _plugins_with_s3() -> str:
+    """test.ini's plugins, with ckanext-s3filestore's right after ``budget`` (the upload
+    gate first, then the storage)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(TEST_INI)
+    plugins = parser["app:main"]["ckan.plugins"].split()
+    plugins.insert(plugins.index("budget") + 1, "s3filestore")
+    return " ".join(plugins)
+
+
+def _s3_options(kind: str, endpoint: str) -> dict[str, str]:
+    """The configuration that puts the portal's resource files in the bucket."""
+    if kind == "ckanext-s3filestore":
+        prefix = "ckanext.s3filestore."
+        return {
+            "ckan.plugins": _plugins_with_s3(),
+            f"{prefix}aws_bucket_name": S3_BUCKET,
+            f"{prefix}aws_access_key_id": PrivateS3.KEY,
+            f"{prefix}aws_secret_access_key": PrivateS3.KEY,
+            f"{prefix}region_name": PrivateS3.REGION,
+            f"{prefix}signature_version": "s3v4",
+            f"{prefix}host_name": endpoint,
+            f"{prefix}addressing_style": "path",
+        }
+    prefix = "ckan.files.storage.resources."  # CKAN 2.12's own file storages
+    return {
+        f"{prefix}type": "file_keeper:s3",
+        f"{prefix}bucket": S3_BUCKET,
+        f"{prefix}path": "resources",
+        f"{prefix}key": PrivateS3.KEY,
+        f"{prefix}secret": PrivateS3.KEY,
+        f"{prefix}region": PrivateS3.REGION,
+        f"{prefix}endpoint": endpoint,
+        f"{prefix}overwrite_existing": "true",  # a resource's new file replaces its old one
+    }
+
+
+S3_STORAGES = ["ckanext-s3filestore"]
+"""How a portal puts its files in S3: ckanext-s3filestore (an ``IUploader`` plugin listed
+after ``budget``), and on CKAN 2.12 CKAN's own file storages (``ckan.files``)."""
+if check_ckan_version("2.12"):
+    S3_STORAGES.append("ckan.files")
+
+
+@pytest.fixture(scope="module", params=S3_STORAGES)
+def s3_portal(
+    request: pytest.FixtureRequest,
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ObjectStoragePortal]:
+    """Web servers 1 and 2 and a ``ckan jobs worker`` keeping the resource files in a
+    bucket of a private moto server, with ``async_threshold_mb = 1``; a database and a
+    Redis database of their own."""
+    kind: str = request.param
+    needed = ("ckanext.s3filestore", "moto", "boto3")
+    missing = [name for name in needed if not find_spec(name)]
+    if missing:
+        pytest.fail(f"the object-storage tests need {', '.join(missing)} (the `test` extra)")
+    number = S3_STORAGES.index(kind) + 1
+    workdir = tmp_path_factory.mktemp("s3-portal")
+    s3 = PrivateS3(workdir / "s3.log")
+    processes: list[CkanServer | Worker] = []
+    try:
+        s3.create_bucket(S3_BUCKET)
+        if not private_postgres.running():
+            private_postgres.start()
+        if private_redis.process is None:
+            private_redis.start()
+        database = f"ckan_s3_{number}"
+        private_postgres.create_database(database)
+        storage = workdir / "storage"
+        storage.mkdir()
+        env = ckan_env(
+            CKAN_SQLALCHEMY_URL=private_postgres.url(database),
+            CKAN_REDIS_URL=f"redis://127.0.0.1:{private_redis.port}/{number}",
+            CKAN_SITE_ID=f"ckanext_budget_s3_{number}",
+            CKAN_STORAGE_PATH=str(storage),
+        )
+        ini = ckan_ini(
+            workdir / "s3.ini",
+            {**_s3_options(kind, s3.endpoint), "ckanext.budget.async_threshold_mb": "1"},
+            loggers={"ckan.lib.jobs": "INFO"},  # the worker's log names each job it runs
+        )
+        first = CkanServer(env, workdir / "web1", ini)  # brings the database schema up first
+        processes.append(first)
+        worker_log = workdir / "worker.log"
+        processes.append(Worker(env, worker_log, ini))
+        second = CkanServer(env, workdir / "web2", ini)
+        processes.append(second)
+        web = [
+            Portal(server, private_postgres, private_redis, storage, env, database)
+            for server in (first, second)
+        ]
+        yield ObjectStoragePortal(web, worker_log, s3)
+    finally:
+        for process in reversed(processes):
+            if isinstance(process, Worker):
+                process.kill()
+            else:
+                process.stop()
+        s3.destroy()

@@ -1,7 +1,7 @@
-"""The portal in a subprocess, for the fault tests: ``python serve.py PORT``.
+"""The portal in a subprocess, for the fault tests: ``python serve.py PORT [INI]``.
 
-It is test.ini's portal (the CKAN_* environment variables point it at the private
-PostgreSQL, Redis and storage), served by werkzeug with threads. It first brings the
+It is test.ini's portal, or INI's (the CKAN_* environment variables point it at the
+private PostgreSQL, Redis and storage), served by werkzeug with threads. It first brings the
 database schema up to date (as ``ckan db init``, without a second CKAN start-up), and
 has two test hooks:
 
@@ -105,7 +105,7 @@ def create_admin(app: Any, path: Path) -> None:
 
 def main() -> None:
     port = int(sys.argv[1])
-    config = load_config(str(ROOT / "test.ini"))
+    config = load_config(sys.argv[2] if len(sys.argv) > 2 else str(ROOT / "test.ini"))
     config["testing"] = False  # answer errors as a production portal does
     app = make_app(config)
     with app._wsgi_app.app_context():

@@ -1,9 +1,11 @@
 """Private, real services the fault tests may stop, restart or kill: a PostgreSQL cluster,
-a Redis server, a CKAN web server and RQ workers run as subprocesses, and a small tmpfs
-for the storage. The machine's shared PostgreSQL and Redis are never touched."""
+a Redis server, an S3-compatible server, CKAN web servers and RQ workers run as
+subprocesses (on test.ini, or on a configuration of their own), and a small tmpfs for the
+storage. The machine's shared PostgreSQL and Redis are never touched."""
 
 from __future__ import annotations
 
+import configparser
 import glob
 import os
 import shutil
@@ -148,18 +150,101 @@ def ckan_env(**overrides: str) -> dict[str, str]:
     return {**os.environ, **overrides}
 
 
+TEST_INI = ROOT / "test.ini"
+
+
+def ckan_ini(path: Path, options: dict[str, str], loggers: dict[str, str] | None = None) -> Path:
+    """A CKAN configuration file at ``path``: test.ini with ``options`` set (CKAN reads
+    test.ini first through ``use = config:``), and test.ini's logging with ``loggers``
+    (logger name: level) added."""
+    base = TEST_INI.read_text()
+    logging = configparser.RawConfigParser()
+    logging.read_string(base[base.index("[loggers]") :])
+    for name, level in (loggers or {}).items():
+        key = name.replace(".", "_")
+        logging["loggers"]["keys"] += f", {key}"
+        logging[f"logger_{key}"] = {"qualname": name, "handlers": "", "level": level}
+    with path.open("w") as ini:
+        ini.write(f"[app:main]\nuse = config:{TEST_INI}\n")
+        ini.writelines(f"{key} = {value}\n" for key, value in options.items())
+        ini.write("\n")
+        logging.write(ini)
+    return path
+
+
+class PrivateS3:
+    """An S3-compatible server (moto's, in server mode) on a free port, holding its
+    buckets in memory, and a client to look into them."""
+
+    REGION = "eu-west-3"
+    KEY = "budget-tests"
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self._answers, 30, "moto S3 server")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the S3 server exited:\n{self.log.read_text()[-3000:]}")
+        try:
+            return requests.get(f"{self.endpoint}/moto-api/", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def client(self) -> Any:
+        import boto3  # the object-storage tests' dependency only
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.REGION,
+            aws_access_key_id=self.KEY,
+            aws_secret_access_key=self.KEY,
+        )
+
+    def create_bucket(self, name: str) -> None:
+        self.client().create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.REGION}
+        )
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """Every object of ``bucket``, by key."""
+        client = self.client()
+        keys = [
+            item["Key"]
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for item in page.get("Contents", [])
+        ]
+        return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+    def destroy(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 class CkanServer:
     """``serve.py``: the portal's WSGI app in a subprocess, driven over HTTP."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, ini: Path = TEST_INI) -> None:
         self.port = free_port()
         self.workdir = workdir
         self.gate = workdir / "gate"
         self.gate.mkdir(parents=True, exist_ok=True)
         self.log = workdir / "server.log"
         self.setup_file = workdir / "setup.json"
+        serve = Path(__file__).with_name("serve.py")
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("serve.py")), str(self.port)],
+            [sys.executable, str(serve), str(self.port), str(ini)],
             env={
                 **env,
                 "BUDGET_FAULTS_GATE": str(self.gate),
@@ -220,9 +305,9 @@ class Worker:
     """``ckan jobs worker`` in a subprocess, to be killed with its work horse (a machine
     or container stopping)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, ini: Path = TEST_INI) -> None:
         self.process = subprocess.Popen(
-            [str(BIN / "ckan"), "-c", str(ROOT / "test.ini"), "jobs", "worker"],
+            [str(BIN / "ckan"), "-c", str(ini), "jobs", "worker"],
             env=env,
             cwd=ROOT,
             stdout=log.open("ab"),

@@ -7,7 +7,9 @@ database, formats and renders them, it does not add up.
 - :mod:`.results` — ``Result`` (trees of ``ResultCategory``, checks, totals, big numbers):
   what a document's aggregation is stored as; ``result_of(aggregation, big_numbers)``,
   ``to_json()`` / ``Result.from_json()`` (format ``budget-result/1``, exact amounts as
-  strings), ``find(tree, category)``, ``label_in(lang)``.
+  strings), ``find(tree, category)``, ``label_in(lang)``; the leaves' lines stored beside
+  it: ``leaf_lines_to_json(aggregation)`` (format ``budget-lines/1``),
+  ``stored_leaf_lines(data, tree, leaf)``, ``Result.with_leaf_lines(data)``.
 - :mod:`.levels` — ``level(result, tree, node, own_rules, lang) -> Level``: one level as
   the explorers show it (rows, path, total; defaults for unknown ids) and
   ``leaf_lines(aggregation, tree, node)``.

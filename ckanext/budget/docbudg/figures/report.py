@@ -151,13 +151,20 @@ def _rows(result: Result) -> Iterable[dict[str, Any]]:
             stack.extend((child, category.id, depth + 1) for child in reversed(category.children))
 
 
-def result_to_csv(result: AggregationResult) -> str:
-    """One row per category (all trees), parents before children."""
+def export_csv(result: Result) -> str:
+    """One row per category (all trees), parents before children; a leaf's line count
+    needs the result with its lines (``result_of(…, with_lines=True)``, or a stored one
+    ``with_leaf_lines``)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_rows(result_of(result, with_lines=True)))
+    writer.writerows(_rows(result))
     return buffer.getvalue()
+
+
+def result_to_csv(result: AggregationResult) -> str:
+    """:func:`export_csv` of an aggregation."""
+    return export_csv(result_of(result, with_lines=True))
 
 
 def multi_year_table(

@@ -5,19 +5,23 @@ A :class:`Result` holds each tree's categories with their amounts and the tree's
 the totals the rule set's selection counts, and the document's big numbers. It is made
 from the engine's :class:`~..aggregation.engine.AggregationResult` by :func:`result_of`,
 written to JSON for the database by :meth:`Result.to_json` (amounts as exact decimal
-strings, ``FORMAT`` says which shape) and read back by :meth:`Result.from_json`. Stored
-results keep no leaf lines (a leaf's lines are recomputed from the document when shown)
-but keep the lines the checks name. The public JSON and CSV of the API and the command
-line (French keys) are written from a :class:`Result` by :mod:`..aggregation.report`.
+strings, ``FORMAT`` says which shape) and read back by :meth:`Result.from_json`. A stored
+result keeps the lines the checks name, not the leaves' lines: those are kept beside it
+(:func:`leaf_lines_to_json`, format ``LINES_FORMAT``: each selected line once, and each
+leaf's line positions), read only when a leaf's lines are shown (:func:`stored_leaf_lines`)
+or listed (:meth:`Result.with_leaf_lines`), so that no page aggregates a document again.
+The public JSON and CSV of the API and the command line (French keys) are written from a
+:class:`Result` by :mod:`.report`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..aggregation.index import bits
 from ..messages import Message
 from .big_numbers import BigNumbers
 
@@ -25,6 +29,7 @@ if TYPE_CHECKING:  # the engine imports nothing from here; kept out of import cy
     from ..aggregation.engine import AggregationResult, Checks, LineResult, NodeResult, Share
 
 FORMAT = "budget-result/1"
+LINES_FORMAT = "budget-lines/1"
 ZERO = Decimal(0)
 
 
@@ -102,6 +107,34 @@ class ResultLine:
             amount=Decimal(data["amount"]),
             sources=tuple(data.get("sources") or ()),
         )
+
+    def to_row(self) -> list[Any]:
+        """The line as a row of :data:`LINE_FIELDS` (the stored leaf lines' compact form)."""
+        return [
+            *(getattr(self, name) for name in LINE_FIELDS[:-2]),
+            str(self.amount),
+            list(self.sources),
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> ResultLine:
+        return cls.from_json(dict(zip(LINE_FIELDS, row, strict=True)))
+
+
+LINE_FIELDS = (
+    "direction",
+    "section",
+    "chapter",
+    "chapter_label",
+    "nature",
+    "nature_label",
+    "function",
+    "function_label",
+    "operation",
+    "amount",
+    "sources",
+)
+"""The columns of a stored line (``amount`` and ``sources`` last)."""
 
 
 @dataclass(frozen=True)
@@ -406,6 +439,27 @@ class Result:
             "trees": [tree.to_json() for tree in self.trees],
         }
 
+    def with_leaf_lines(self, data: Mapping[str, Any]) -> Result:
+        """This result with every leaf's lines, in the order the aggregation counted them
+        (``lines`` of each leaf set, as ``result_of(…, with_lines=True)`` gives), from
+        :func:`leaf_lines_to_json`'s form."""
+        _check_lines(data)
+        rows, made = data["lines"], {}
+        stored = data.get("leaves") or {}
+
+        def copy(category: ResultCategory, tree_id: str) -> ResultCategory:
+            if category.children:
+                children = [copy(child, tree_id) for child in category.children]
+                return replace(category, children=children, lines=None)
+            items = stored.get(tree_id, {}).get(category.id, [])
+            return replace(category, lines=_shares(rows, items, made))
+
+        trees = [
+            replace(tree, categories=[copy(c, tree.id) for c in tree.categories])
+            for tree in self.trees
+        ]
+        return replace(self, trees=trees)
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Result:
         """A result written by :meth:`to_json`; anything else is refused (``ValueError``)."""
@@ -454,3 +508,55 @@ def result_of(
         ),
         ruleset=aggregation.ruleset_id,
     )
+
+
+# --- the leaves' lines, kept beside the stored result ------------------------------------
+
+
+def leaf_lines_to_json(aggregation: AggregationResult) -> dict[str, Any]:
+    """Every leaf's lines, for the database: the selected lines once (rows of
+    :data:`LINE_FIELDS`), then per tree and leaf its shares in order — a whole line as its
+    position, a split line's share as ``[position, amount]``. Leaves without lines are
+    left out."""
+    leaves: dict[str, dict[str, list[Any]]] = {}
+    for tree in aggregation.trees.values():
+        found = leaves[tree.tree_id] = {}
+        for node in tree.walk():
+            if not node.is_leaf or not (node.mask or node.split_shares):
+                continue
+            found[node.id] = [
+                *bits(node.mask),
+                *([s.line.entry.position, str(s.amount)] for s in node.split_shares),
+            ]
+    return {
+        "format": LINES_FORMAT,
+        "fields": list(LINE_FIELDS),
+        "lines": [ResultLine.of(line).to_row() for line in aggregation.lines],
+        "leaves": leaves,
+    }
+
+
+def _check_lines(data: Mapping[str, Any]) -> None:
+    if not isinstance(data, Mapping) or data.get("format") != LINES_FORMAT:
+        raise ValueError(f"not stored leaf lines ({LINES_FORMAT} expected)")
+
+
+def _shares(rows: list[Any], items: list[Any], made: dict[int, ResultLine]) -> list[ResultShare]:
+    shares = []
+    for item in items:
+        position, amount = (item, None) if isinstance(item, int) else item
+        line = made.get(position)
+        if line is None:
+            line = made[position] = ResultLine.from_row(rows[position])
+        split = amount is not None
+        shares.append(ResultShare(line, Decimal(amount) if split else line.amount, split))
+    return shares
+
+
+def stored_leaf_lines(data: Mapping[str, Any], tree_id: str, leaf_id: str) -> list[ResultShare]:
+    """The lines of one leaf, from :func:`leaf_lines_to_json`'s form, largest first (only
+    this leaf's lines are read); none for a branch or an unknown leaf."""
+    _check_lines(data)
+    items = (data.get("leaves") or {}).get(tree_id, {}).get(leaf_id, [])
+    shares = _shares(data["lines"], items, {})
+    return sorted(shares, key=lambda s: (-s.amount, s.line.nature))
