@@ -18,8 +18,7 @@ the figures are those of warm ("cached") pages: the explorer reads stored aggreg
 and anonymous answers come from the page cache of each gunicorn worker (``page_cache``;
 ``--no-page-cache`` turns it off to measure rendering). Scenarios whose page does not
 exist on this portal (404 on the probe) are skipped and listed. ``budget_aggregate`` in
-CSV recomputes the aggregation from the stored document on every call that the page
-cache does not answer: it is measured too, apart from the mix.
+CSV (every leaf's lines, read from the database) is measured too, apart from the mix.
 
 Prints a Markdown table: requests/s, p50/p95/p99 latency, errors, the CPU time the
 gunicorn workers used per request (user + system, from ``/proc``: the server's own cost,
@@ -117,7 +116,7 @@ SCENARIOS: dict[str, Any] = {
 }
 REFERENCE = "CKAN alone: status_show API (reference)"
 NOT_CACHED = {
-    "budget_aggregate CSV (recomputed unless in the page cache)": (
+    "budget_aggregate CSV (with every leaf's lines)": (
         lambda d: f"/api/3/action/budget_aggregate?id={d['id']}&format=csv"
     ),
 }
