@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from ckanext.budget.docbudg.aggregation import (
     load_ruleset,
 )
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
-from ckanext.budget.docbudg.figures.levels import leaf_lines, level
+from ckanext.budget.docbudg.figures.levels import level
 from ckanext.budget.docbudg.figures.report import (
     export_csv,
     export_dict,
@@ -29,6 +30,7 @@ from ckanext.budget.docbudg.figures.report import (
 )
 from ckanext.budget.docbudg.figures.results import (
     Result,
+    ResultShare,
     leaf_lines_to_json,
     result_of,
     stored_leaf_lines,
@@ -133,14 +135,23 @@ def test_unknown_ids_fall_back_to_the_default_tree_and_first_level(
     assert level(Result(trees=[]), None, None, own_rules=False, lang="en") is None
 
 
+def leaf_lines(aggregated: Any, tree_id: str, node_id: str) -> list[ResultShare]:
+    """What the engine counted in a leaf, largest first: the oracle of the stored lines."""
+    node = aggregated.trees[tree_id].node(node_id) if tree_id in aggregated.trees else None
+    if node is None or not node.is_leaf:
+        return []
+    return sorted(map(ResultShare.of, node.shares), key=lambda s: (-s.amount, s.line.nature))
+
+
 def test_a_leafs_lines_add_up_to_it_largest_first(montreuil_2018, rule_sets) -> None:
     aggregated = aggregate(montreuil_2018, rule_sets["montreuil"], "rdfi")
     leaf = result_of(aggregated).find("rdfi", "DF.personnel")
-    lines = leaf_lines(aggregated, "rdfi", "DF.personnel")
+    lines = stored_leaf_lines(leaf_lines_to_json(aggregated), "rdfi", "DF.personnel")
     assert lines and sum(share.amount for share in lines) == leaf.amount
     assert [s.amount for s in lines] == sorted((s.amount for s in lines), reverse=True)
     assert all(s.line.nature.startswith("64") or s.line.chapter == "012" for s in lines)
-    assert leaf_lines(aggregated, "rdfi", "DF") == []  # a branch has no lines of its own
+    stored = leaf_lines_to_json(aggregated)
+    assert stored_leaf_lines(stored, "rdfi", "DF") == []  # a branch has no lines of its own
 
 
 def split_line(montreuil_2018, rules: RuleSet) -> RuleSet:

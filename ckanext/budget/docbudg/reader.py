@@ -332,12 +332,6 @@ def _prepared(data: bytes) -> tuple[bytes, str]:
     return data, declared.upper()
 
 
-def detect_encoding(data: bytes) -> str:
-    """The declared (or BOM-given, or by the zero bytes) encoding, normalised; raises if
-    unsupported."""
-    return _prepared(data)[1]
-
-
 def _refuse_dtd(data: bytes, encoding: str) -> None:
     """A DTD is the door to entity expansion and external fetches: refuse it outright."""
     codec = SUPPORTED_ENCODINGS[encoding.lower()]

@@ -11,8 +11,7 @@ database, formats and renders them, it does not add up.
   it: ``leaf_lines_to_json(aggregation)`` (format ``budget-lines/1``),
   ``stored_leaf_lines(data, tree, leaf)``, ``Result.with_leaf_lines(data)``.
 - :mod:`.levels` — ``level(result, tree, node, own_rules, lang) -> Level``: one level as
-  the explorers show it (rows, path, total; defaults for unknown ids) and
-  ``leaf_lines(aggregation, tree, node)``.
+  the explorers show it (rows, path, total; defaults for unknown ids).
 - :mod:`.combination` — ``choose(sources)`` and ``bases(chosen, results, own_rules)``: a
   budget's documents as each year's realised (CA, or the CFU) and voted (BP + BS + DMs
   summed category by category, an upload counted once, the latest processed winning)

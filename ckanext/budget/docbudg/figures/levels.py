@@ -7,12 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from .results import Result, ResultShare, ResultTree
-
-if TYPE_CHECKING:
-    from ..aggregation.engine import AggregationResult
 
 DEFAULT_TREE = "fonction"
 """The tree shown first for documents without rules of their own (by function)."""
@@ -42,7 +38,8 @@ class Level:
     """Ancestors, as (id, label), from the first level down (the node itself excluded)."""
     rows: list[Row] = field(default_factory=list)
     lines: list[ResultShare] = field(default_factory=list)
-    """A leaf's lines, when the caller looked them up (:func:`leaf_lines`)."""
+    """A leaf's lines, when the caller looked them up (stored with the aggregation:
+    :func:`.results.stored_leaf_lines`)."""
 
     @property
     def is_leaf(self) -> bool:
@@ -93,13 +90,3 @@ def level(
         path=[(n.id, n.label_in(lang)) for n in (path or [])[:-1]],
         rows=[Row(c.id, c.label_in(lang), c.amount, bool(c.children)) for c in children],
     )
-
-
-def leaf_lines(aggregation: AggregationResult, tree_id: str, node_id: str) -> list[ResultShare]:
-    """The lines a leaf counts, largest first (none for a branch or an unknown leaf)."""
-    tree = aggregation.trees.get(tree_id)
-    node = tree.node(node_id) if tree is not None else None
-    if node is None or not node.is_leaf:
-        return []
-    shares = [ResultShare.of(share) for share in node.shares]
-    return sorted(shares, key=lambda s: (-s.amount, s.line.nature))

@@ -482,7 +482,7 @@ def result_of(
     with_lines: bool = False,
 ) -> Result:
     """The typed result of an aggregation, with the document's big numbers when given and
-    every leaf's lines when asked for (one leaf's lines: :func:`~.levels.leaf_lines`)."""
+    every leaf's lines when asked for (one leaf's lines, stored: :func:`stored_leaf_lines`)."""
     return Result(
         trees=[
             ResultTree(
