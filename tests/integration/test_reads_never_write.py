@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import redis
 import rq
 import sqlalchemy as sa
 from ckan import model
@@ -24,6 +25,7 @@ from ckan.lib import jobs
 from ckan.tests.helpers import call_action
 
 from ckanext.budget.documents import model as db
+from ckanext.budget.rulesets import jobs as ruleset_jobs
 from ckanext.budget.rulesets import service
 from ckanext.budget.rulesets.model import AggregationRecord
 
@@ -205,6 +207,35 @@ def test_missing_figures_are_announced_and_queued_not_computed_by_a_read(
         for role in ROLES:
             for name, page in _pages(portal, prefix, role).items():
                 assert words not in page and SHOWN in page, (name, prefix, role)
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_a_job_the_queue_refused_is_queued_by_the_next_read(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue refused the job (Redis full, a network error): the read still answers,
+    with no job, and the next read queues it — nothing left behind holds it back."""
+    resource_id = portal.resources["public"]["id"]
+    _missing(resource_id)
+    model.Session.commit()
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise redis.ConnectionError("the queue is unavailable")
+
+    monkeypatch.setattr(ruleset_jobs.tk, "enqueue_job", refused)
+    with portal.app.flask_app.test_request_context():
+        answer = call_action("budget_aggregate", id=resource_id)
+    assert answer["current"] is False and answer["job_id"] is None
+    monkeypatch.undo()
+    with portal.app.flask_app.test_request_context():
+        answer = call_action("budget_aggregate", id=resource_id)
+    assert answer["job_id"]
+    queued = call_action("job_list")
+    assert [job["title"] for job in queued] == [f"ckanext-budget: aggregate resource {resource_id}"]
+    queue = jobs.get_queue()
+    rq.SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    model.Session.expire_all()
+    assert service.current(db.get_document(resource_id)) is not None
 
 
 def test_an_interrupted_processing_is_shown_not_recorded_by_a_read(

@@ -36,8 +36,8 @@ def download(id: str, resource_id: str, filename: str | None = None) -> Any:
     served = getattr(upload, "download", None)
     if served is None or storage.is_local(upload):
         return resource_views.download("budget", id, resource_id, filename)
-    try:
-        return served(resource_id, filename)
+    try:  # the resource's current object, whatever name the URL ends with
+        return served(resource_id, None)
     except (OSError, tk.ObjectNotFound):  # the uploader's "no such object"
         return tk.abort(404, tk._("Resource data not found"))
 

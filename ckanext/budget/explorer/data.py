@@ -17,6 +17,7 @@ from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.figures.levels import Level, level
 from ..documents import model as db
+from ..documents.jobs import shown_status
 from ..documents.presenters import stage_words
 from ..rulesets import jobs, service
 
@@ -45,7 +46,7 @@ def explorer(
     lang = settings.current_language()
     realised = document.stage in REALISED_STAGES
     heading = stage_words(document.stage, document.num_dec, document.exercice, lang)
-    status = document.status
+    status = shown_status(document)[0]  # an interrupted job shows as failed, as elsewhere
     if status != db.STATUS_DONE:
         return Explorer(resource_id, status, heading, realised, None, BigNumbers(), None)
     aggregation = jobs.current_or_queue(document)

@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
 
+import redis
 import rq
 from ckan import model
 from ckan.lib.redis import connect_to_redis
@@ -28,6 +30,7 @@ from ..docbudg.messages import Message
 from ..docbudg.model import BudgetDocument
 from ..documents import jobstate
 from ..documents import model as db
+from ..web import page_cache
 from . import service
 from .model import AggregationRecord
 
@@ -150,12 +153,17 @@ def queue(
     that applies, when the caller knows it), unless it is already waiting or running.
     Returns the job's id; None when the queue is unavailable (the next read tries again)."""
     found = job_id(document, rules if rules is not None else service.rules_key(document.package_id))
-    site_id = tk.config.get("ckan.site_id")
+    key = QUEUING_KEY.format(site_id=tk.config.get("ckan.site_id"), job_id=found)
+    client = page_cache.fast_redis()
+    if client is None:
+        return None  # Redis failed a moment ago: the next read tries again
     try:
-        connection = connect_to_redis()
-        key = QUEUING_KEY.format(site_id=site_id, job_id=found)
-        if not connection.set(key, "1", nx=True, ex=QUEUING_SECONDS):
+        if not client.set(key, "1", nx=True, ex=QUEUING_SECONDS):
             return found  # queued by another read a moment ago
+    except redis.RedisError as error:
+        page_cache.redis_failed(error)
+        return None
+    try:
         if not jobstate.is_lost(found, None):
             return found  # waiting, or running in a live worker
         tk.enqueue_job(
@@ -164,8 +172,10 @@ def queue(
             title=f"ckanext-budget: aggregate resource {document.resource_id}",
             rq_kwargs={"job_id": found, "timeout": JOB_TIMEOUT_SECONDS},
         )
-    except Exception as error:  # Redis unavailable: the page still shows what it has
+    except Exception as error:  # the page still shows what it has; the next read retries
         log.warning("could not queue the aggregation of %s: %r", document.resource_id, error)
+        with contextlib.suppress(redis.RedisError):
+            client.delete(key)
         return None
     return found
 

@@ -412,7 +412,8 @@ def store(
         "result": result_of(aggregated, big_numbers(doc)).to_json(),
         "lines": leaf_lines_to_json(aggregated),
     }
-    aggregation = stored(document.resource_id)
+    # As committed now (under the lock), not as this session loaded it before.
+    aggregation = model.Session.get(AggregationRecord, document.resource_id, populate_existing=True)
     if aggregation is None:
         aggregation = AggregationRecord(resource_id=document.resource_id)
         model.Session.add(aggregation)

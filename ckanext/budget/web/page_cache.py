@@ -133,8 +133,10 @@ def _connect(url: str) -> redis.Redis:
     )
 
 
-def _redis() -> redis.Redis | None:
-    """This process's client, or None for a few seconds after a failure."""
+def fast_redis() -> redis.Redis | None:
+    """This process's client that fails fast, or None for a few seconds after a failure
+    (:func:`redis_failed`): what a request uses of Redis beside CKAN, so that a stuck
+    Redis never stalls a page."""
     global _redis_client
     if time.monotonic() < _redis_down_until:
         return None
@@ -144,10 +146,11 @@ def _redis() -> redis.Redis | None:
         return _redis_client
 
 
-def _redis_failed(error: Exception) -> None:
+def redis_failed(error: Exception) -> None:
+    """Leave Redis alone for a few seconds after it failed a request."""
     global _redis_down_until
     _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-    log.warning("page cache: Redis unavailable (%s), pages are rendered", type(error).__name__)
+    log.warning("Redis unavailable (%s): pages are rendered, jobs wait", type(error).__name__)
 
 
 def _generation_key() -> str:
@@ -157,7 +160,7 @@ def _generation_key() -> str:
 def current_generation() -> str | None:
     """The generation now, created if Redis has none (first start, Redis restarted);
     None when Redis cannot be reached."""
-    client = _redis()
+    client = fast_redis()
     if client is None:
         return None
     try:
@@ -169,7 +172,7 @@ def current_generation() -> str | None:
             client.set(key, secrets.token_hex(8), nx=True)
             value = client.get(key)
     except redis.RedisError as error:
-        _redis_failed(error)
+        redis_failed(error)
         return None
     return value.decode() if value is not None else None
 
@@ -179,7 +182,7 @@ def bump() -> None:
     not see has been committed (a connection of its own). Retried at the next request of
     this process when Redis cannot be reached now."""
     global _pending_bump
-    client = _redis()
+    client = fast_redis()
     if client is None:
         _pending_bump = True
         return
@@ -188,7 +191,7 @@ def bump() -> None:
         _pending_bump = False
     except redis.RedisError as error:
         _pending_bump = True
-        _redis_failed(error)
+        redis_failed(error)
 
 
 # Which writes make pages stale: what CKAN's ORM sessions flush and commit.
