@@ -52,6 +52,23 @@ def csrf(page: str) -> str:
     return match.group(1)
 
 
+def post_new_resource_form(browser: Any, url: str, upload: Any, **fields: str) -> Any:
+    """CKAN's "add resource" form at ``url``, filled in with ``upload`` as a browser sends
+    it (its CSRF token read from the form first)."""
+    form = browser.get(url).get_data(as_text=True)
+    data = {
+        "_csrf_token": csrf(form),
+        "id": "",
+        "url_type": "upload",
+        "upload": upload,
+        "url": "",
+        "name": "",
+        **fields,
+        "save": "go-dataset-complete",
+    }
+    return browser.post(url, data=data, content_type="multipart/form-data")
+
+
 def page_url(dataset: dict[str, Any], resource: dict[str, Any], tail: str = "") -> str:
     return f"/dataset/{dataset['name']}/resource/{resource['id']}{tail}"
 

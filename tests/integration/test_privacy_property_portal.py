@@ -44,7 +44,7 @@ from ckanext.budget.documents import model as db
 from ..fixtures.planting import Canary, Planted, canary_forms, leaked, planted_documents
 from ..fixtures.privacy import make_document_with_personal_data
 from .budget_uploads import file_storage, upload_resource
-from .test_pages_forms import PASSWORD, csrf, logged_in
+from .test_pages_forms import PASSWORD, logged_in, post_new_resource_form
 from .test_upload_privacy import database_dump, redis_blob
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_queues")
@@ -195,21 +195,12 @@ def _by_action(portal: Portal, dataset: dict[str, Any], case: Planted, lang: str
 def _by_web_form(portal: Portal, dataset: dict[str, Any], case: Planted, lang: str) -> Outcome:
     """The "add resource" form, filled in as a browser sends it."""
     url = f"{lang}/{dataset['type']}/{dataset['name']}/resource/new"
-    form = portal.browser.get(url).get_data(as_text=True)
-    response = portal.browser.post(
+    response = post_new_resource_form(
+        portal.browser,
         url,
-        data={
-            "_csrf_token": csrf(form),
-            "id": "",
-            "url_type": "upload",
-            "upload": file_storage(case.data, case.filename),
-            "url": "",
-            "name": "",
-            "description": "",
-            "format": "",
-            "save": "go-dataset-complete",
-        },
-        content_type="multipart/form-data",
+        file_storage(case.data, case.filename),
+        description="",
+        format="",
     )
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200, (response.status_code, case.description)

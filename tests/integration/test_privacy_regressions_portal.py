@@ -37,7 +37,7 @@ from ..fixtures.planting import Canary, gzip_member, leaked
 from ..fixtures.privacy import NS, PLANTED_PERSON_NAMES, make_document_with_personal_data
 from .budget_uploads import file_storage, upload_resource
 from .security_portal import module_portal
-from .test_pages_forms import PASSWORD, csrf, logged_in
+from .test_pages_forms import PASSWORD, logged_in, post_new_resource_form
 
 DATASET_TYPES = ("budget", "dataset")
 LANGUAGES = {"fr": "/fr", "en": ""}
@@ -268,20 +268,7 @@ def test_a_document_inside_a_foreign_root_is_refused_by_the_form(
 ) -> None:
     dataset = portal.dataset(dataset_type)
     url = f"{LANGUAGES[lang]}/{dataset_type}/{dataset['name']}/resource/new"
-    form = portal.browser.get(url).get_data(as_text=True)
-    response = portal.browser.post(
-        url,
-        data={
-            "_csrf_token": csrf(form),
-            "id": "",
-            "url_type": "upload",
-            "upload": file_storage(NESTED, "budget.xml"),
-            "url": "",
-            "name": "",
-            "save": "go-dataset-complete",
-        },
-        content_type="multipart/form-data",
-    )
+    response = post_new_resource_form(portal.browser, url, file_storage(NESTED, "budget.xml"))
     page = html.unescape(response.get_data(as_text=True))
     assert errors.NestedBudgetDocument(root="enveloppe").text(lang) in page
     assert _persons_in(page.encode()) == []
