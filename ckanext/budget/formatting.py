@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from decimal import Decimal
 
 from babel.dates import format_date
@@ -22,6 +23,8 @@ from babel.numbers import (
 from . import settings
 
 COMPACT_FROM = Decimal(10_000)
+UNIT_SPACE = re.compile(r"(?<=[^\d\s])\xa0€")
+"""The space Babel puts between « M » (« k », « Md ») and « € »."""
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
@@ -48,9 +51,20 @@ def compact_money(value: Decimal | str, lang: str | None = None) -> str:
     amount = Decimal(value)
     if abs(amount) < COMPACT_FROM:
         return money(amount, lang)
-    name = locale(lang)
-    text = format_compact_currency(amount, "EUR", locale=name, fraction_digits=1)
-    return text.replace("\xa0€", "€") if name.startswith("fr") else text
+    return _compact(amount, locale(lang))
+
+
+def axis_money(value: Decimal | str, lang: str | None = None) -> str:
+    """A chart axis's graduation, compact whatever its size (« 1,5 k€ », "€1.5K"), « 0 »
+    for zero: the exact amounts are in the chart's table."""
+    amount = Decimal(value)
+    return _compact(amount, locale(lang)) if amount else "0"
+
+
+def _compact(amount: Decimal, locale_name: str) -> str:
+    """« 191,6 M€ », "€191.6M"; below a thousand, « 500 € »."""
+    text = format_compact_currency(amount, "EUR", locale=locale_name, fraction_digits=1)
+    return UNIT_SPACE.sub("€", text) if locale_name.startswith("fr") else text
 
 
 def number(value: int | Decimal | None, lang: str | None = None) -> str:

@@ -425,6 +425,21 @@ PAGES: tuple[Page, ...] = (
     Page("budget page embed", "GET", BUDGET_PAGE + "/embed", "budget_page.embed", READ),
     Page("budget page CSV", "GET", BUDGET_PAGE + "/data.csv", "budget_page.page_csv", READ),
     Page("budget page JSON", "GET", BUDGET_PAGE + "/data.json", "budget_page.page_json", READ),
+    Page("financial analysis", "GET", BUDGET_PAGE + "/analysis", "budget_page.analysis", READ),
+    Page(
+        "financial analysis CSV",
+        "GET",
+        BUDGET_PAGE + "/analysis/data.csv?unit=inhabitant",
+        "budget_page.analysis_csv",
+        READ,
+    ),
+    Page(
+        "financial analysis JSON",
+        "GET",
+        BUDGET_PAGE + "/analysis/data.json",
+        "budget_page.analysis_json",
+        READ,
+    ),
     Page("compare", "GET", COMPARE, "budget_page.compare_page", READ),
     Page(
         "compare embed", "GET", COMPARE.replace("?", "/embed?"), "budget_page.compare_embed", READ

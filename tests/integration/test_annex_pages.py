@@ -17,8 +17,9 @@ from ckan.cli.cli import ckan
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.budget.docbudg import annex_tables, indicators
+from ckanext.budget.docbudg import annex_tables
 from ckanext.budget.docbudg.anonymisation import AnonymisationPolicy, anonymise
+from ckanext.budget.docbudg.figures import analysis as indicators
 from ckanext.budget.docbudg.reader import read_document
 from ckanext.budget.documents import model as db
 

@@ -77,13 +77,15 @@ def stored_tree(resource_id: str, tree_id: str) -> ResultTree:
 
 def real_rdfi_of_lines(resource_id: str) -> dict[str, Decimal]:
     """The document's totals of real operations (realised), from its stored lines, without
-    the carried-over results (natures 001 and 002), which the default rules leave out."""
+    the carried-over results (natures 001 and 002) nor neutral debt operations (166, 16449,
+    1645), with asset disposals (775) among investment receipts: the OFGL conventions."""
     _, lines = db.query_lines(resource_id, {"op_budg": "0"})
     totals = dict.fromkeys(("RF", "DF", "RI", "DI"), Decimal(0))
     for line in lines:
-        if line.nature in ("001", "002"):
+        if line.nature in ("001", "002") or line.nature.startswith(("166", "16449", "1645")):
             continue
-        totals[f"{line.cod_rd}{line.section}"] += line.mtreal or Decimal(0)
+        section = "I" if line.cod_rd == "R" and line.nature.startswith("775") else line.section
+        totals[f"{line.cod_rd}{section}"] += line.mtreal or Decimal(0)
     return totals
 
 

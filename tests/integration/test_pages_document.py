@@ -203,11 +203,18 @@ def test_key_figures_and_anonymisation_summary(app: Any, dataset: dict[str, Any]
     report = record.anonymisation_report
     assert report["summary"]["en"] in page
     assert "7 beneficiaries who are natural persons occulted" in page
-    assert "Key figures: realised amounts of real operations, carried-over results excluded" in page
+    assert "Key figures of real operations, carried-over results excluded" in page
+    assert "Amounts realised, from the single financial account (MtReal)" in page
     total, lines = db.query_lines(resource["id"], {"op_budg": "0", "section": "F", "cod_rd": "R"})
-    receipts = sum(line.mtreal or 0 for line in lines if line.nature not in ("001", "002"))
+    receipts = sum(
+        line.mtreal or 0
+        for line in lines
+        if line.nature not in ("001", "002") and not line.nature.startswith("775")
+    )
     carried_over = sum(line.mtreal or 0 for line in lines if line.nature in ("001", "002"))
+    disposals = sum(line.mtreal or 0 for line in lines if line.nature.startswith("775"))
     assert carried_over > 0  # Mohon carries a result over: the figure must leave it out
+    assert disposals > 0  # and sold assets: an investment receipt, not an operating one
     assert total > 0
     assert f"€{receipts:,.2f}" in page
 

@@ -31,10 +31,15 @@ def mohon() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def operating_receipts(resource_id: str) -> Decimal:
-    """Real operating receipts of the year: the carried-over result (002) is not one."""
+    """Real operating receipts of the year: neither the carried-over result (002) nor
+    asset disposals (775, an investment receipt) are."""
     _, lines = db.query_lines(resource_id, {"op_budg": "0", "section": "F", "cod_rd": "R"})
     return sum(
-        (line.mtreal or Decimal(0) for line in lines if line.nature not in ("001", "002")),
+        (
+            line.mtreal or Decimal(0)
+            for line in lines
+            if line.nature not in ("001", "002") and not line.nature.startswith("775")
+        ),
         Decimal(0),
     )
 
@@ -58,7 +63,8 @@ def test_french_resource_page(app: Any, mohon: tuple[dict[str, Any], dict[str, A
         "Données personnelles",
         "7 bénéficiaires personnes physiques occultés (8 attributions)",
         "sceau supprimé",
-        "Chiffres clés : montants réalisés des opérations réelles, hors résultats reportés",
+        "Chiffres clés des opérations réelles, hors résultats reportés",
+        "Montants réalisés du compte financier unique (MtReal)",
         '<th scope="row">Fonctionnement</th>',
         "Recettes",
         "Budget au format SCDL (CSV)",

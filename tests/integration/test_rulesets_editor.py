@@ -245,3 +245,46 @@ def test_import_without_a_document_says_codes_were_not_checked(app: Any) -> None
     assert "n'ont pas été comparés au plan de comptes" in text(page.body)
     rules = call_action("budget_ruleset_show", organization="crach")["rules"]
     assert [t["id"] for t in rules["trees"]] == ["correspondance"]
+
+
+def _typed_mapping(movement: str) -> tuple[io.BytesIO, str]:
+    """A mapping whose headers carry non-breaking spaces and their own case."""
+    table = (
+        "Sens\u00a0;MOUVEMENT;Code\u202ffonction;Niveau\u00a01\n"
+        f"Dépense;{movement};41;Sport\n"
+        "D;ORDRE;41;Ordre\n"
+    )
+    return io.BytesIO(table.encode("utf-8")), "correspondance.csv"
+
+
+def _post_typed_mapping(app: Any, user: dict, movement: str, prefix: str = "") -> str:
+    page = app.post(
+        prefix + ORG_RULES + "/import",
+        data={
+            "format": "mapping",
+            "upload": _typed_mapping(movement),
+            "column_sens": "sens",
+            "column_mouvement": "Mouvement",
+            "column_fonction": "code fonction",
+            "levels": "niveau 1",
+        },
+        content_type="multipart/form-data",
+        **auth(user),
+    )
+    return text(page.body)
+
+
+def test_import_form_reads_headers_as_typed_and_refuses_values_it_does_not_understand(
+    app: Any, montreuil: dict
+) -> None:
+    _post_typed_mapping(app, montreuil["editor"], "REELLE")
+    rules = call_action("budget_ruleset_show", organization="montreuil")["rules"]
+    sport = rules["trees"][0]["categories"][0]
+    assert (sport["id"], sport["formula"]) == ("sport", "sens:D & reel & fonction=41")
+    body = _post_typed_mapping(app, montreuil["editor"], "Prévu")
+    assert "Colonne « MOUVEMENT » (mouvement) : valeurs non comprises Prévu (ligne(s) 2)" in body
+    assert "Rien n'a été importé" in body
+    body = _post_typed_mapping(app, montreuil["editor"], "Prévu", prefix="/en")
+    assert "Column 'MOUVEMENT' (mouvement): values not understood Prévu (row(s) 2)" in body
+    after = call_action("budget_ruleset_show", organization="montreuil")["rules"]
+    assert after == rules

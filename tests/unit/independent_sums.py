@@ -3,9 +3,12 @@ the core's reading, selection or aggregation code), to check the core's figures 
 
 The conventions of DOMAIN.md §9: real operations (``OpBudg`` 0), carried-over results
 001/002 and calculated totals left out, ``MtReal`` for an account (``NatDec`` 09 CA, 10
-CFU) and ``MtPrev`` otherwise. The section is told from the nature: classes 6 and 7 and
-022 (« dépenses imprévues de fonctionnement ») are operating, the rest investment — true
-of every line these samples count (the plan de comptes says the same).
+CFU) and the credits voted after the decision otherwise (``AMOUNTS``). The section is
+told from the nature: classes 6 and 7 and 022 (« dépenses imprévues de fonctionnement »)
+are operating, the rest investment — true of every line these samples count (the plan de
+comptes says the same). The OFGL conventions: asset disposals (775) presented with
+investment receipts; neutral debt operations (166 refinancing, 16449 and 1645 revolving
+credit) left out and summed apart.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
 ACCOUNTS = ("09", "10")
+AMOUNTS = {
+    "01": ("MtPrev", "MtRARPrec"),
+    "03": ("MtBudgPrec", "MtRARPrec", "MtPrev"),
+    "02": ("MtBudgPrec", "MtPrev"),
+    **{nat_dec: ("MtReal",) for nat_dec in ACCOUNTS},
+}
+"""The fields summed per stage (``NatDec``): BP, BS, DM, then the accounts."""
+NEUTRAL = {"refinancements": ("166",), "tresorerie": ("16449", "1645")}
 
 
 def _local(tag: str) -> str:
@@ -28,11 +39,15 @@ def _root(path: Path) -> ET.Element:
     return ET.fromstring(gzip.decompress(data) if path.suffix == ".gz" else data)
 
 
-def counted_lines(path: Path) -> list[dict[str, str]]:
-    """The lines the big numbers count, each as {field: value} plus ``amount``."""
+def counted_lines(
+    path: Path, *, neutral: bool = False, fields: tuple[str, ...] | None = None
+) -> list[dict[str, str]]:
+    """The lines the big numbers count, each as {field: value} plus ``amount``; with
+    ``neutral``, the neutral debt operations they leave out instead; ``fields``: the
+    amount fields summed instead of the stage's (``AMOUNTS``)."""
     root = _root(path)
     nat_dec = next(e.get("V") for e in root.iter() if _local(e.tag) == "NatDec")
-    field = "MtReal" if nat_dec in ACCOUNTS else "MtPrev"
+    fields = fields or AMOUNTS[nat_dec]
     out = []
     for line in root.iter():
         if _local(line.tag) != "LigneBudget" or line.get("calculated") == "true":
@@ -43,17 +58,34 @@ def counted_lines(path: Path) -> list[dict[str, str]]:
             continue
         if not nature or nature in ("001", "002"):
             continue
+        if nature.startswith(sum(NEUTRAL.values(), ())) != neutral:
+            continue
         section = "F" if nature[0] in "67" or nature == "022" else "I"
-        out.append({**values, "section": section, "amount": values.get(field) or "0"})
+        if values["CodRD"] == "R" and nature.startswith("775"):
+            section = "I"
+        amount = sum((Decimal(values.get(f) or "0") for f in fields), Decimal(0))
+        out.append({**values, "section": section, "amount": str(amount)})
     return out
 
 
-def big_numbers(path: Path) -> dict[str, Decimal]:
-    """Receipts and spending × operating and investment (``RF``, ``DF``, ``RI``, ``DI``)."""
+def big_numbers(path: Path, fields: tuple[str, ...] | None = None) -> dict[str, Decimal]:
+    """Receipts and spending × operating and investment (``RF``, ``DF``, ``RI``, ``DI``),
+    of the stage's amount fields or of ``fields``."""
     sums: dict[str, Decimal] = {}
-    for line in counted_lines(path):
+    for line in counted_lines(path, fields=fields):
         key = line["CodRD"] + line["section"]
         sums[key] = sums.get(key, Decimal(0)) + Decimal(line["amount"])
+    return sums
+
+
+def neutral_operations(path: Path) -> dict[str, dict[str, Decimal]]:
+    """The neutral debt operations left out of the big numbers: group → key → amount."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    for line in counted_lines(path, neutral=True):
+        group = next(g for g, natures in NEUTRAL.items() if line["Nature"].startswith(natures))
+        into = sums.setdefault(group, {})
+        key = line["CodRD"] + line["section"]
+        into[key] = into.get(key, Decimal(0)) + Decimal(line["amount"])
     return sums
 
 

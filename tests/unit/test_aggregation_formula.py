@@ -111,6 +111,7 @@ def test_invalid_formulas_are_errors_with_position_and_suggestion(text, position
 _atoms = st.one_of(
     st.builds(Atom, st.just("compte"), st.from_regex(r"[0-9]{1,6}", fullmatch=True)),
     st.builds(Atom, st.just("fonction"), st.from_regex(r"[0-9]{1,3}", fullmatch=True)),
+    st.builds(Atom, st.just("fonction_exact"), st.from_regex(r"[0-9]{1,3}", fullmatch=True)),
     st.builds(Atom, st.just("sens"), st.sampled_from("DR")),
     st.builds(Atom, st.just("nature_prefix"), st.from_regex(r"[0-9]{1,3}", fullmatch=True)),
     st.just(Atom("reel")),

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ckanext.budget.docbudg import annex_tables as tables
-from ckanext.budget.docbudg import indicators
 from ckanext.budget.docbudg.anonymisation import AnonymisationPolicy, anonymise
 from ckanext.budget.docbudg.anonymisation.policy import DEFAULT_REPLACEMENT, KNOWN_REPLACEMENTS
+from ckanext.budget.docbudg.figures import analysis as indicators
 from ckanext.budget.docbudg.model import BudgetDocument, q
 from ckanext.budget.docbudg.reader import read_document
 from tests.fixtures.privacy import SAMPLE_PERSON_NAMES

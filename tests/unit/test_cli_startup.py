@@ -29,9 +29,11 @@ HELPS = [
             "aggregate",
             "indicators",
             "plans",
+            "rules",
         )
     ],
     ["plans", "import", "--help"],
+    ["rules", "import", "--help"],
 ]
 PROBE = """
 import contextlib, io, json, sys

@@ -1,29 +1,30 @@
-"""A budget's documents combined year by year (``docbudg.figures.combination``), their
-evolution, voted against realised and the key indicators table, equal to sums computed
-here from the XML."""
+"""A budget's documents combined year by year (``docbudg.figures.combination``): voted is
+the credits after the year's latest decision, checked against the decisions before it;
+their evolution, voted against realised and the key indicators table, equal to sums
+computed here from the XML."""
 
 from __future__ import annotations
 
 import datetime
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ckanext.budget.docbudg import indicators
 from ckanext.budget.docbudg.aggregation import aggregate, default_ruleset
+from ckanext.budget.docbudg.figures import analysis as indicators
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.combination import (
     REALISED,
     VOTED,
     Basis,
-    Choice,
     Source,
     bases,
     choose,
-    combine,
     indicator_document,
 )
+from ckanext.budget.docbudg.figures.decisions import DecisionLine
 from ckanext.budget.docbudg.figures.evolution import evolution
 from ckanext.budget.docbudg.figures.execution import execution
 from ckanext.budget.docbudg.figures.indicator_table import (
@@ -33,6 +34,7 @@ from ckanext.budget.docbudg.figures.indicator_table import (
 )
 from ckanext.budget.docbudg.figures.levels import level
 from ckanext.budget.docbudg.figures.results import Result, result_of
+from ckanext.budget.docbudg.model import q
 from ckanext.budget.docbudg.reader import read_document
 
 from . import independent_sums
@@ -70,7 +72,8 @@ def test_the_account_is_the_cfu_when_a_year_has_both_and_an_upload_counts_once()
         ]
     )
     assert sorted(chosen) == [2021, 2022]
-    assert chosen[2021] == {REALISED: Choice(2021, REALISED, ("cfu",))}
+    assert list(chosen[2021]) == [REALISED]
+    assert chosen[2021][REALISED].document_ids == ("cfu",)
     assert chosen[2022][REALISED].document_ids == ("ca-2022-again",)
     voted = chosen[2022][VOTED]
     assert voted.document_ids == ("bp", "bs", "dm1", "dm2")
@@ -79,26 +82,124 @@ def test_the_account_is_the_cfu_when_a_year_has_both_and_an_upload_counts_once()
     assert amendments_only.primitive is None
 
 
-def test_voted_figures_add_up_the_amending_budgets_category_by_category() -> None:
-    paths = [CRACH / "Crach_principal_DM2_2021.xml", CRACH / "Crach_principal_DM3_2021.xml"]
-    combined = combine([stored(p) for p in paths])
-    assert combined.document is None and all(t.checks is None for t in combined.trees)
-    operating = combined.find("chapitre", "DF")
-    expected: dict[str, Decimal] = {}
-    for path in paths:
-        for chapter, amount in independent_sums.by_chapter(path, "DF").items():
-            expected[chapter] = expected.get(chapter, Decimal(0)) + amount
-    assert any(expected.values()), "the amending budgets move money between chapters"
-    found = {c.id.removeprefix("DF."): c.amount for c in operating.children if c.amount}
-    assert found == {k: v for k, v in expected.items() if v}
-    assert operating.amount == sum(expected.values())
-    numbers = [independent_sums.big_numbers(p) for p in paths]
-    for key in ("RF", "DF", "RI", "DI"):
-        assert combined.big_numbers[key] == sum((n.get(key, 0) for n in numbers), Decimal(0))
+def xml_lines(path: Path) -> list[DecisionLine]:
+    """Every line of a document that is not a calculated total, read here with
+    ElementTree (the section from the nature's class, as ``independent_sums`` does)."""
+    lines = []
+    for line in ET.fromstring(path.read_bytes()).iter():
+        if not line.tag.endswith("}LigneBudget") or line.get("calculated") == "true":
+            continue
+        values = {child.tag.rsplit("}", 1)[-1]: child.get("V") or "" for child in line}
+        nature = values.get("Nature", "")
+        amounts = {k: Decimal(v) for k, v in values.items() if k in ("MtBudgPrec", "MtPrev")}
+        amounts.update({k: Decimal(v) for k, v in values.items() if k == "MtRARPrec"})
+        section = "F" if nature[:1] in ("6", "7") else "I"
+        lines.append(
+            DecisionLine(
+                values.get("CodRD"),
+                nature,
+                values.get("Fonction"),
+                values.get("OpBudg"),
+                section,
+                amounts,
+            )
+        )
+    return lines
+
+
+DM2 = CRACH / "Crach_principal_DM2_2021.xml"
+DM3 = CRACH / "Crach_principal_DM3_2021.xml"
+CA_2021 = CRACH / "Crach_principal_CA_2021.xml"
+
+
+def crach_2021(dm3: Path = DM3) -> dict[str, Basis]:
+    """Crach 2021 as the portal has it: the account, DM2 and DM3, no budget primitif."""
+    chosen = choose(
+        [source("dm3", 2021, "DM", "3"), source("ca", 2021, "CA"), source("dm2", 2021, "DM", "2")]
+    )
+    results = {"dm2": stored(DM2), "dm3": stored(dm3), "ca": stored(CA_2021)}
+    return bases(chosen, results, lines={"dm2": xml_lines(DM2), "dm3": xml_lines(dm3)})[2021]
+
+
+def test_voted_is_the_credits_after_the_latest_decision_not_the_changes_summed() -> None:
+    """Crach 2021: only DM2 and DM3 are on the portal. Voted is the credits after DM3
+    (its ``MtBudgPrec`` + ``MtPrev``), not 0 € (their changes summed, what the page
+    showed) nor the two decisions' credits added up."""
+    voted = crach_2021()[VOTED]
+    assert voted.document_id == "dm3" and voted.choice.document_ids == ("dm2", "dm3")
+    after_dm3 = independent_sums.big_numbers(DM3)
+    assert independent_sums.AMOUNTS["02"] == ("MtBudgPrec", "MtPrev")
+    assert dict(voted.result.big_numbers) == after_dm3
+    assert all(after_dm3[key] > 0 for key in ("RF", "DF", "RI", "DI"))
+    changes = [independent_sums.big_numbers(p, ("MtPrev",)) for p in (DM2, DM3)]
+    assert all(sum(c[key] for c in changes) == 0 for key in after_dm3)  # the page's 0 €
+    twice = independent_sums.big_numbers(DM2)
+    assert all(voted.result.big_numbers[k] != after_dm3[k] + twice[k] for k in after_dm3)
+    # The account's credits opened (CredOuv) are these, from another document.
+    assert after_dm3 == independent_sums.big_numbers(CA_2021, ("CredOuv",))
+    operating = voted.result.find("chapitre", "DF")
+    expected = {k: v for k, v in independent_sums.by_chapter(DM3, "DF").items() if v}
+    assert {c.id.removeprefix("DF."): c.amount for c in operating.children if c.amount} == expected
+    assert voted.amount_words.text("fr") == (
+        "Crédits votés après la décision modificative n° 3 (MtBudgPrec + MtPrev)"
+    )
+    assert voted.without_primitive is not None
+    assert voted.without_primitive.text("en") == (
+        "The 2021 initial budget is not on the portal: these amounts are the credits voted "
+        "after the latest decision it holds, amending budget no. 3."
+    )
+    assert voted.disagreements == ()  # DM2's credits after it are DM3's before it
+
+
+def test_a_decision_that_does_not_start_from_the_previous_ones_credits_is_reported(
+    tmp_path: Path,
+) -> None:
+    doc = read_document(DM3)
+    (line,) = [el for el in doc.line_elements() if el.find(q("Nature")).get("V") == "6411"]
+    field = line.find(q("MtBudgPrec"))
+    value = field.get("V")
+    changed = Decimal(value) + 1000
+    field.set("V", str(changed))  # DM3 no longer starts from DM2's credits on this line
+    tampered = tmp_path / "dm3.xml"
+    tampered.write_bytes(doc.to_bytes())
+    voted = crach_2021(tampered)[VOTED]
+    (found,) = voted.disagreements
+    assert (found.earlier.id, found.later.id) == ("dm2", "dm3")
+    (gap,) = found.gaps
+    assert (gap.cod_rd, gap.nature, gap.after, gap.before) == (
+        "D",
+        "6411",
+        Decimal(value),
+        changed,
+    )
+    assert found.totals() == {"DF": Decimal(1000)}
+    fr, en = found.message.text("fr"), found.message.text("en")
+    assert fr.startswith(
+        "Les crédits votés après la décision modificative n° 2 ne sont pas ceux dont part "
+        "la décision modificative n° 3 (MtBudgPrec) sur 1 ligne(s)"
+    )
+    assert f"dépense 6411 : {value} € après la première, {changed} € au départ" in fr
+    assert "DF +1000.00 €" in fr and "DF +1000.00 €" in en
+    assert en.startswith("The credits voted after amending budget no. 2 are not those")
+
+
+def test_a_budget_primitif_and_its_amending_budget_follow_on() -> None:
+    """Crach's lotissement: the 2022 DM1 starts from the credits the BP voted."""
+    bp = CRACH / "Crach_lotissement_BP_2022.xml"
+    dm1 = CRACH / "Crach_lotissement_DM1_2022.xml"
+    chosen = choose([source("dm1", 2022, "DM", "1"), source("bp", 2022, "BP")])
+    found = bases(
+        chosen,
+        {"bp": stored(bp), "dm1": stored(dm1)},
+        lines={"bp": xml_lines(bp), "dm1": xml_lines(dm1)},
+    )[2022][VOTED]
+    assert found.document_id == "dm1" and found.choice.primitive == "bp"
+    assert found.disagreements == () and found.without_primitive is None
+    assert dict(found.result.big_numbers) == independent_sums.big_numbers(dm1)
 
 
 def test_bases_keep_the_chosen_documents_with_a_result() -> None:
-    results = {"ca": stored(CRACH / "Crach_principal_CA_2021.xml")}
+    results = {"ca": stored(CA_2021)}
     chosen = choose([source("ca", 2021, "CA"), source("dm", 2021, "DM", "2")])
     found = bases(chosen, results, own_rules={"ca"})
     assert list(found[2021]) == [REALISED]  # the DM has no stored result yet
@@ -111,7 +212,7 @@ def test_bases_keep_the_chosen_documents_with_a_result() -> None:
             "dm": results["ca"],
         },
     )
-    assert indicator_document(voted[2022]) == "bp"
+    assert indicator_document(voted[2022]) == "dm"  # the latest decision's credits
 
 
 def test_evolution_gives_each_year_its_own_figures() -> None:
@@ -131,22 +232,19 @@ def test_evolution_gives_each_year_its_own_figures() -> None:
     assert missing.years == [] and missing.series == []
 
 
-def test_voted_against_realised_gives_the_rate_only_with_a_budget_primitif() -> None:
-    primitive = CRACH / "Crach_principal_BP_2022.xml"
-    account = CRACH / "Crach_principal_CA_2021.xml"
-    voted = Basis(Choice(2022, VOTED, ("bp",), primitive="bp"), stored(primitive), False)
-    realised = Basis(Choice(2022, REALISED, ("ca",)), stored(account), False)
-    shown = level(realised.result, "chapitre", "D", False, "en")
-    found = execution(voted, realised, shown, "en")
-    planned, spent = independent_sums.big_numbers(primitive), independent_sums.big_numbers(account)
+def test_the_execution_rate_is_realised_over_the_credits_after_the_latest_decision() -> None:
+    kinds = crach_2021()
+    shown = level(kinds[REALISED].result, "chapitre", "D", False, "en")
+    found = execution(kinds[VOTED], kinds[REALISED], shown, "en")
+    voted = independent_sums.big_numbers(DM3)
+    spent = independent_sums.big_numbers(CA_2021)
     rows = {row.id: row for row in found.rows}
     assert set(rows) == {"DF", "DI"}
     for key in ("DF", "DI"):
-        assert (rows[key].voted, rows[key].realised) == (planned[key], spent[key])
-        assert rows[key].rate == spent[key] / planned[key]
-    assert found.voted_total == planned["DF"] + planned["DI"] and found.with_primitive
-    amendments = Basis(Choice(2022, VOTED, ("bp",)), voted.result, False)
-    assert all(row.rate is None for row in execution(amendments, realised, shown, "en").rows)
+        assert (rows[key].voted, rows[key].realised) == (voted[key], spent[key])
+        assert rows[key].rate == spent[key] / voted[key]
+    assert found.voted_total == voted["DF"] + voted["DI"]
+    assert found.realised_total == spent["DF"] + spent["DI"]
 
 
 def test_the_indicators_table_reads_the_stored_indicators_of_this_version() -> None:

@@ -200,5 +200,5 @@ def test_the_stored_leaf_lines_give_what_a_live_aggregation_gives(
 
 def test_the_french_form_of_earlier_versions_is_refused(montreuil_2018, rule_sets) -> None:
     french = result_to_dict(aggregate(montreuil_2018, rule_sets["default"]), with_lines=False)
-    with pytest.raises(ValueError, match="budget-result/1"):
+    with pytest.raises(ValueError, match="budget-result/2"):
         Result.from_json(french)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ckanext.budget.docbudg import indicators
 from ckanext.budget.docbudg.cli import main
+from ckanext.budget.docbudg.figures import analysis as indicators
 from ckanext.budget.docbudg.model import NS, BudgetDocument
 from ckanext.budget.docbudg.reader import read_document
 
@@ -55,22 +55,56 @@ def test_montreuil_2018_gross_savings_by_summing_its_lines(montreuil) -> None:
 
 def test_montreuil_2018_every_figure(montreuil) -> None:
     assert indicators.compute(montreuil[2018]) == {
-        "version": 1,
+        "version": indicators.VERSION,
+        "nature": "realise",
         "population": 107564,
         "rrf": "210345758.09",
         "drf": "191602651.45",
+        "epargne_gestion": "22529390.58",
+        "interets_dette": "3786283.94",
         "epargne_brute": "18743106.64",
         "remboursement_capital": "22859525.86",
         "epargne_nette": "-4116419.22",
+        "depenses_equipement": "35154918.57",
+        "subventions_equipement_versees": "1688486.90",
+        "emprunts_nouveaux": "22374220.00",
+        "cessions": "2883490.00",
+        "refinancements": "0.00",
+        "tresorerie": "0.00",
         "encours_dette": "213319297.47",
         "capacite_desendettement": "11.4",
         "par_habitant": {
             "rrf": "1955.54",
             "drf": "1781.29",
+            "epargne_gestion": "209.45",
+            "interets_dette": "35.20",
             "epargne_brute": "174.25",
+            "remboursement_capital": "212.52",
             "epargne_nette": "-38.27",
+            "depenses_equipement": "326.83",
+            "subventions_equipement_versees": "15.70",
+            "emprunts_nouveaux": "208.01",
+            "cessions": "26.81",
+            "refinancements": "0.00",
+            "tresorerie": "0.00",
             "encours_dette": "1983.18",
         },
+        "grands_chiffres": {
+            "recettes_fonctionnement": "210345758.09",
+            "depenses_fonctionnement": "191602651.45",
+            "recettes_investissement": "43108809.73",
+            "depenses_investissement": "60181357.57",
+            "operations_neutres": {
+                "refinancements": {"depenses": "0.00", "recettes": "0.00"},
+                "tresorerie": {"depenses": "0.00", "recettes": "0.00"},
+            },
+        },
+        "subventions_detaillees": {
+            "annexe": "6418731.80",
+            "comptes": "5235704.90",
+            "taux": "1.2260",
+        },
+        "raisons": {},
     }
 
 
@@ -149,10 +183,16 @@ def test_population_as_documents_write_it(text, population) -> None:
     assert indicators.parse_population(text) == population
 
 
-def test_amending_budget_has_no_repayment_capacity() -> None:
+def test_an_amending_budget_gives_the_forecast_cascade_on_its_voted_credits() -> None:
+    """A DM's figures are the credits voted after it (``MtBudgPrec`` + ``MtPrev``): the
+    year's budget, so its cascade is a forecast, with a repayment capacity."""
     result = indicators.compute(read_document(CRACH_DM))
+    assert result["nature"] == "previsionnel"
     assert result["encours_dette"] == "2079074.34"
-    assert result["capacite_desendettement"] is None
+    savings = Decimal(result["epargne_brute"])
+    assert savings > 0
+    expected = (Decimal("2079074.34") / savings).quantize(Decimal("0.1"))
+    assert result["capacite_desendettement"] == str(expected)
 
 
 def document(lines: str, annexes: str = "", stage: str = "09") -> BudgetDocument:
@@ -195,15 +235,14 @@ def test_shape_is_plain_json_with_two_decimal_amounts(montreuil) -> None:
     assert json.loads(json.dumps(result)) == result
     assert list(result) == [
         "version",
+        "nature",
         "population",
-        "rrf",
-        "drf",
-        "epargne_brute",
-        "remboursement_capital",
-        "epargne_nette",
-        "encours_dette",
+        *indicators.AMOUNTS,
         "capacite_desendettement",
         "par_habitant",
+        "grands_chiffres",
+        "subventions_detaillees",
+        "raisons",
     ]
     assert list(result["par_habitant"]) == list(indicators.PER_INHABITANT)
     for key in indicators.AMOUNTS:
@@ -213,11 +252,15 @@ def test_shape_is_plain_json_with_two_decimal_amounts(montreuil) -> None:
 
 def test_every_indicator_has_a_definition_in_both_languages() -> None:
     french, english = indicators.definitions("fr"), indicators.definitions("en")
-    assert set(french) == set(english) == {*indicators.KEYS, "par_habitant"}
+    assert set(french) == set(english)
+    assert set(french) >= {*indicators.KEYS, "par_habitant", "subventions_detaillees"}
+    assert set(indicators.labels("fr")) == set(indicators.KEYS)
     assert "775" in french["rrf"] and "cessions" in french["rrf"]
     assert "166" in english["remboursement_capital"] and "16449" in french["remboursement_capital"]
-    assert "négative" in french["capacite_desendettement"]
+    assert "6611" in french["interets_dette"] and "204" in french["depenses_equipement"]
     assert all(french[key] != english[key] for key in french)
+    reasons_fr = {k: m.text("fr") for k, m in indicators.REASONS.items()}
+    assert "négative" in reasons_fr["epargne_brute_negative"]
 
 
 def test_command_prints_words_in_french_and_the_stored_json(capsys, monkeypatch) -> None:

@@ -235,13 +235,22 @@ def _number(value: str | None) -> str:
     return number(to_decimal(value))
 
 
+def concours_object(record: Mapping[str, str]) -> str:
+    return record.get("ObjSubv") or record.get("DenomOuNumSubv") or ""
+
+
+def in_kind_help(record: Mapping[str, str]) -> str:
+    """The help in kind a ``CONCOURS`` record describes; empty for a subsidy in cash
+    (some documents copy the object into ``LibPrestaNat``)."""
+    in_kind = record.get("LibPrestaNat") or ""
+    return "" if in_kind == concours_object(record) else in_kind
+
+
 def _concours_rows(records: list[dict[str, str]]) -> list[dict[str, str]]:
     rows = []
     for r in records:
-        objet = r.get("ObjSubv") or r.get("DenomOuNumSubv") or ""
-        in_kind = r.get("LibPrestaNat") or ""
-        if in_kind == objet:
-            in_kind = ""
+        objet = concours_object(r)
+        in_kind = in_kind_help(r)
         rows.append(
             {
                 "beneficiaire": r.get("LibOrgaBenef") or "",

@@ -12,7 +12,9 @@ from decimal import Decimal
 from ckan.plugins import toolkit as tk
 from markupsafe import escape
 
-from .. import formatting
+from .. import formatting, settings
+from ..docbudg.figures.big_numbers import BigNumbers, NeutralAmount
+from ..docbudg.figures.big_numbers import definitions as big_number_definitions
 from . import presenters
 from .indicators import annexes_of as budget_annexes
 from .indicators import indicators_view as budget_indicators
@@ -20,12 +22,14 @@ from .indicators import indicators_view as budget_indicators
 __all__ = [
     "budget_annexes",
     "budget_badge_class",
+    "budget_big_number_definitions",
     "budget_document",
     "budget_embed_code",
     "budget_export_label",
     "budget_export_names",
     "budget_indicators",
     "budget_layer_label",
+    "budget_left_out",
     "budget_money",
     "budget_number",
     "budget_resource_badge",
@@ -52,6 +56,17 @@ def budget_money(value: Decimal | int | str | None) -> str:
 def budget_number(value: int | Decimal | None) -> str:
     """« 1 431 » in French, "1,431" in English."""
     return formatting.number(value)
+
+
+def budget_big_number_definitions() -> dict[str, str]:
+    """The words shown with each big number (``RF``…) and with the operations they leave
+    out (``neutral``), in the reader's language: the core's definitions."""
+    return big_number_definitions(settings.current_language())
+
+
+def budget_left_out(numbers: BigNumbers, key: str) -> list[NeutralAmount]:
+    """The neutral debt operations left out of the big number ``key``, with their amount."""
+    return numbers.left_out(key, settings.current_language())
 
 
 def budget_status_label(status: str | None) -> str:

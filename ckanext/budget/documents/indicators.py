@@ -9,7 +9,8 @@ from decimal import Decimal
 from ckan.plugins import toolkit as tk
 
 from .. import settings
-from ..docbudg import annex_tables, indicators
+from ..docbudg import annex_tables
+from ..docbudg.figures import analysis as indicators
 from . import model as db
 from . import presenters
 
@@ -21,6 +22,8 @@ class Indicator:
     definition: str
     value: Decimal | None
     per_inhabitant: Decimal | None = None
+    reason: str | None = None
+    """Why the value is missing, when the core said."""
 
 
 @dataclass
@@ -33,6 +36,8 @@ class IndicatorsView:
     years: Indicator | None = None
     population_definition: str = ""
     per_inhabitant_definition: str = ""
+    forecast: str | None = None
+    """For a BP/BS/DM: what « prévisionnel » means (computed on voted credits)."""
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -51,6 +56,7 @@ def indicators_view(resource_id: str) -> IndicatorsView | None:
     lang = settings.current_language()
     labels = indicators.labels(lang)
     definitions = indicators.definitions(lang)
+    reasons = indicators.reasons(stored, lang)
     per_inhabitant = stored.get("par_habitant") or {}
     return IndicatorsView(
         computed=True,
@@ -62,6 +68,7 @@ def indicators_view(resource_id: str) -> IndicatorsView | None:
                 definitions[key],
                 _decimal(stored.get(key)),
                 _decimal(per_inhabitant.get(key)),
+                reasons.get(key),
             )
             for key in indicators.AMOUNTS
         ],
@@ -70,9 +77,11 @@ def indicators_view(resource_id: str) -> IndicatorsView | None:
             labels["capacite_desendettement"],
             definitions["capacite_desendettement"],
             _decimal(stored.get("capacite_desendettement")),
+            reason=reasons.get("capacite_desendettement"),
         ),
         population_definition=definitions["population"],
         per_inhabitant_definition=definitions["par_habitant"],
+        forecast=definitions["previsionnel"] if stored.get("nature") == "previsionnel" else None,
     )
 
 

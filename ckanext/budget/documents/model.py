@@ -68,7 +68,8 @@ class BudgetDocumentRecord(tk.BaseModel):
     validation_report = sa.Column(JSONB)
     anonymisation_report = sa.Column(JSONB, default=dict)
     counts = sa.Column(JSONB, default=dict)
-    # Key indicators (docbudg.indicators.compute); NULL until (re)processed after 0004.
+    # Financial analysis (docbudg.figures.analysis.compute); recomputed by the aggregation
+    # job when stored under another version (documents.results.figures_current).
     indicators = sa.Column(JSONB)
     # The four big numbers (docbudg.figures.big_numbers); NULL until (re)processed after 0006.
     big_numbers = sa.Column(JSONB)

@@ -18,9 +18,10 @@ from ckan import model
 
 from .. import settings
 from ..docbudg.anonymisation import AnonymisationReport
-from ..docbudg.figures.big_numbers import BigNumbers, SectionFigures
+from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.model import Stage
+from ..docbudg.stage_amounts import amount_words
 from ..docbudg.validation.report import LAYERS, SEVERITIES
 from . import jobs
 from . import model as db
@@ -100,7 +101,10 @@ class DocumentView:
     exports: list[str] = field(default_factory=list)
     missing_exports: list[tuple[str, str]] = field(default_factory=list)
     realised: bool = False
-    key_figures: list[SectionFigures] = field(default_factory=list)
+    key_figures: BigNumbers | None = None
+    amount_words: str = ""
+    """What the key figures count (« Crédits votés après la décision modificative n° 3
+    (MtBudgPrec + MtPrev) »)."""
 
     @property
     def badge(self) -> str:
@@ -149,10 +153,16 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
             (name, pick(error.get("message"), lang)) for name, error in export_errors.items()
         ],
         realised=record.stage in REALISED_STAGES,
+        amount_words=document_amount_words(record.stage, record.num_dec, lang),
     )
     if with_figures and status == db.STATUS_DONE:
         view.key_figures = key_figures(record)
     return view
+
+
+def document_amount_words(stage: str | None, num_dec: str | None, lang: str) -> str:
+    """What a document's own figures count (the core's ``stage_amounts``), in ``lang``."""
+    return amount_words(Stage.__members__.get(stage or ""), number=num_dec).text(lang)
 
 
 def export_names(resource_id: str) -> list[str]:
@@ -162,12 +172,10 @@ def export_names(resource_id: str) -> list[str]:
     return [name for (name,) in query.order_by(export.name)]
 
 
-def key_figures(record: db.BudgetDocumentRecord) -> list[SectionFigures]:
-    """Receipts and spending per section: the document's big numbers (the core's
-    ``figures.big_numbers``), stored when it was processed."""
-    if record.big_numbers is None:
-        return []
-    return BigNumbers.from_json(record.big_numbers).sections()
+def key_figures(record: db.BudgetDocumentRecord) -> BigNumbers | None:
+    """The document's big numbers (the core's ``figures.big_numbers``), stored when it
+    was processed; None until they are computed under today's conventions."""
+    return BigNumbers.stored(record.big_numbers)
 
 
 @dataclass

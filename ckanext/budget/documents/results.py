@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from ckan import model
 
 from .. import settings
-from ..docbudg import annex_tables, indicators
+from ..docbudg import annex_tables
 from ..docbudg.export import ExportError, ExportResult
 from ..docbudg.export.line_info import describer, find_export_plan
 from ..docbudg.export.table import MEDIA_TYPES
-from ..docbudg.figures.big_numbers import big_numbers
+from ..docbudg.figures import analysis
+from ..docbudg.figures.big_numbers import BigNumbers, big_numbers
 from ..docbudg.model import BudgetDocument, DocumentHeader
 from ..docbudg.validation import ValidationReport
 from . import model as db
@@ -122,8 +123,7 @@ def store_results(
             )
         )
     _add_annex_tables(record.resource_id, doc)
-    record.indicators = indicators.compute(doc, plans_dir=settings.plans_dir())
-    record.big_numbers = big_numbers(doc).to_json()
+    store_figures(record, doc)
     record.validation_report = validation.as_dict()
     record.validation_status = validation.status
     record.counts = {
@@ -139,6 +139,28 @@ def store_results(
     record.status = db.STATUS_DONE
     record.status_reason = None
     record.processed = now()
+
+
+def figures_current(record: db.BudgetDocumentRecord) -> bool:
+    """The document's big numbers and financial analysis follow today's conventions
+    (else the aggregation job computes them again: reads never do)."""
+    stored = record.indicators
+    return (
+        BigNumbers.stored(record.big_numbers) is not None
+        and isinstance(stored, dict)
+        and stored.get("version") == analysis.VERSION
+    )
+
+
+def store_figures(record: db.BudgetDocumentRecord, doc: BudgetDocument) -> None:
+    """The big numbers and financial analysis of ``doc`` (the record's content, parsed),
+    written when they differ: every write makes the portal's page cache stale."""
+    found = analysis.compute(doc, plans_dir=settings.plans_dir())
+    numbers = big_numbers(doc).to_json()
+    if record.indicators != found:
+        record.indicators = found
+    if record.big_numbers != numbers:
+        record.big_numbers = numbers
 
 
 def _add_annex_tables(resource_id: str, doc: BudgetDocument) -> None:

@@ -1,9 +1,11 @@
 """What the budget page shows: every document of one budget (dataset), year by year.
 
 The core combines the documents (``docbudg.figures``): each year's realised and voted
-figures (``combination``), their evolution over the years (``evolution``), voted against
-realised (``execution``) and the key indicators (``indicator_table``). This module reads
-what they need from the database and what the page shows of them.
+figures (``combination``: voted is the credits after the year's latest decision, the
+decisions checked against each other on their stored lines, ``decisions``), their
+evolution over the years (``evolution``), voted against realised (``execution``) and the
+key indicators (``indicator_table``). This module reads what they need from the database
+and what the page shows of them.
 
 Everything is read from the stored aggregations (``rulesets.service``): a document whose
 aggregation is missing or out of date is left out and listed as being computed, and its
@@ -14,7 +16,7 @@ series over the years) is cheap to rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,6 +36,7 @@ from ..docbudg.figures.combination import (
     Source,
     indicator_document,
 )
+from ..docbudg.figures.decisions import DecisionLine
 from ..docbudg.figures.evolution import Stack, evolution
 from ..docbudg.figures.execution import Execution, execution
 from ..docbudg.figures.indicator_table import (
@@ -43,9 +46,12 @@ from ..docbudg.figures.indicator_table import (
     indicator_table,
 )
 from ..docbudg.figures.levels import Level, level
-from ..docbudg.figures.results import Result
+from ..docbudg.figures.results import FORMAT, Result
+from ..docbudg.model import Stage
+from ..docbudg.stage_amounts import CREDITS_BEFORE, STAGE_AMOUNTS
 from ..documents import model as db
 from ..documents.presenters import badge_word, stage_words
+from ..documents.results import figures_current
 from ..rulesets import jobs, service
 from ..rulesets.model import AggregationRecord
 from . import cache
@@ -99,13 +105,20 @@ def _is_current(state: Any, document: db.BudgetDocumentRecord, rules: tuple) -> 
         state is not None
         and state.content_sha256 == document.content_sha256
         and (state.ruleset_id, state.ruleset_version) == rules
+        and state.format == FORMAT
+        and figures_current(document)
     )
 
 
 def _states(resource_ids: Iterable[str]) -> dict[str, Any]:
     agg = AggregationRecord
     query = model.Session.query(
-        agg.resource_id, agg.ruleset_id, agg.ruleset_version, agg.content_sha256, agg.computed
+        agg.resource_id,
+        agg.ruleset_id,
+        agg.ruleset_version,
+        agg.content_sha256,
+        agg.computed,
+        agg.result["format"].astext.label("format"),
     ).filter(agg.resource_id.in_(list(resource_ids)))
     return {row.resource_id: row for row in query}
 
@@ -154,7 +167,52 @@ def _build_bases(documents: list[db.BudgetDocumentRecord]) -> dict[int, dict[str
     chosen = combination.choose(source(d) for d in documents)
     ids = [rid for kinds in chosen.values() for c in kinds.values() for rid in c.document_ids]
     results, own = load_results(ids)
-    return combination.bases(chosen, results, own)
+    checked = [
+        rid
+        for kinds in chosen.values()
+        if VOTED in kinds and len(kinds[VOTED].sources) > 1
+        for rid in kinds[VOTED].document_ids
+    ]
+    return combination.bases(chosen, results, own, decision_lines(checked))
+
+
+CHECKED_FIELDS = sorted(
+    {
+        name
+        for amount in (*(STAGE_AMOUNTS[Stage[s]] for s in VOTED_STAGES), *CREDITS_BEFORE.values())
+        for name in amount.fields
+    }
+)
+"""The amount fields the check of a year's decisions reads."""
+
+
+def decision_lines(resource_ids: Collection[str]) -> dict[str, list[DecisionLine]]:
+    """The stored lines of these documents (``budget_line``), as the check of a year's
+    decisions against each other reads them; a document without stored lines is left out."""
+    if not resource_ids:
+        return {}
+    line = db.BudgetLineRecord
+    columns = [getattr(line, db.AMOUNT_COLUMNS[name]) for name in CHECKED_FIELDS]
+    query = model.Session.query(
+        line.resource_id,
+        line.cod_rd,
+        line.nature,
+        line.fonction,
+        line.op_budg,
+        line.section,
+        *columns,
+    ).filter(line.resource_id.in_(list(resource_ids)))
+    found: dict[str, list[DecisionLine]] = {}
+    for resource_id, cod_rd, nature, fonction, op_budg, section, *amounts in query:
+        values = {
+            name: value
+            for name, value in zip(CHECKED_FIELDS, amounts, strict=True)
+            if value is not None
+        }
+        found.setdefault(resource_id, []).append(
+            DecisionLine(cod_rd, nature, fonction, op_budg, section, values)
+        )
+    return found
 
 
 # --- what one state of the page shows ------------------------------------------------------
@@ -175,6 +233,18 @@ class DocumentRef:
     """The document's explorer view, where its lines are shown."""
 
 
+@dataclass(frozen=True)
+class VotedFigures:
+    """What the page says of a year's voted figures: which credits they are, whether the
+    budget primitif is on the portal, the year's other decisions they were checked against
+    and where consecutive decisions disagree."""
+
+    words: str
+    without_primitive: str | None
+    checked: list[DocumentRef]
+    warnings: list[str]
+
+
 @dataclass
 class BudgetPage:
     years: list[int]
@@ -192,6 +262,11 @@ class BudgetPage:
     """The account (CA, CFU) of each year, latest years last: what to compare."""
     computing: list[DocumentRef] = field(default_factory=list)
     """Processed documents whose figures are being computed (left out until then)."""
+    amount_words: str = ""
+    """What the figures shown count (« Crédits votés après la décision modificative
+    n° 3 (MtBudgPrec + MtPrev) »)."""
+    voted: VotedFigures | None = None
+    """The year's voted figures, when it has some (shown, or compared in the execution)."""
 
     @property
     def stages(self) -> list[str]:
@@ -277,6 +352,22 @@ def document_refs(
     ]
 
 
+def _voted(basis: Basis | None, refs: dict[str, DocumentRef], lang: str) -> VotedFigures | None:
+    if basis is None:
+        return None
+    without = basis.without_primitive
+    return VotedFigures(
+        words=basis.amount_words.text(lang),
+        without_primitive=without.text(lang) if without is not None else None,
+        checked=[
+            refs[rid]
+            for rid in basis.choice.document_ids
+            if rid != basis.document_id and rid in refs
+        ],
+        warnings=[found.message.text(lang) for found in basis.disagreements],
+    )
+
+
 def _year(value: str | None, years: list[int]) -> int | None:
     if value and value.isdigit() and int(value) in years:
         return int(value)
@@ -326,17 +417,17 @@ def build(
         year_stages={y: [k for k in KINDS if k in by_year[y]] for y in years},
         level=shown,
         big_numbers=basis.result.big_numbers if basis else BigNumbers(),
-        basis_documents=[by_id[rid] for rid in (basis.document_ids if basis else ())],
+        basis_documents=[by_id[basis.document_id]] if basis else [],
         evolution=stacks,
         execution=found_execution,
         indicators=indicator_table(_indicator_columns(by_year, records, lang), lang),
         documents=refs,
         accounts=[
-            kinds[REALISED].document_ids[0]
-            for _, kinds in sorted(by_year.items())
-            if REALISED in kinds
+            kinds[REALISED].document_id for _, kinds in sorted(by_year.items()) if REALISED in kinds
         ][-MAX_COMPARED:],
         computing=[by_id[d.resource_id] for d in computing],
+        amount_words=basis.amount_words.text(lang) if basis else "",
+        voted=_voted(kinds.get(VOTED), by_id, lang),
     )
 
 
@@ -381,7 +472,7 @@ def export_table(page: BudgetPage, table: str) -> tuple[list[str], list[dict[str
         return ["id", "libelle", "vote", "realise", "taux_execution"], rows
     if table == "indicators":
         columns = page.indicators.columns
-        fields = ["indicateur", "libelle", *(str(c.year) for c in columns)]
+        fields = ["indicateur", "libelle", *(str(c.year) for c in columns), "definition"]
         rows = [
             {
                 "indicateur": row.key,
@@ -390,6 +481,7 @@ def export_table(page: BudgetPage, table: str) -> tuple[list[str], list[dict[str
                     str(c.year): "" if v is None else str(v)
                     for c, v in zip(columns, row.values, strict=True)
                 },
+                "definition": row.definition,
             }
             for row in page.indicators.rows
         ]

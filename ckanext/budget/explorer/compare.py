@@ -20,6 +20,7 @@ from ckan.plugins import toolkit as tk
 from .. import settings
 from ..docbudg.figures import comparison
 from ..docbudg.figures.big_numbers import BigNumbers
+from ..docbudg.figures.big_numbers import definitions as big_number_definitions
 from ..docbudg.figures.comparison import Compared, ComparedRow, per_head
 from ..docbudg.figures.indicator_table import current
 from ..docbudg.figures.results import Result
@@ -265,11 +266,17 @@ def export_table(found: Comparison, table: str) -> tuple[list[str], list[dict[st
     def text(value: Decimal | None) -> str:
         return "" if value is None else f"{value:.2f}"
 
+    # The totals are the big numbers: each row says what it counts (the core's words).
+    words = big_number_definitions(settings.current_language()) if table == "totals" else {}
+    if words:
+        fields.append("definition")
     rows = []
     for row in totals_rows(found) if table == "totals" else found.rows:
         values: dict[str, str] = {"id": row.id, "libelle": row.label}
         for i, (heading, head) in enumerate(zip(headings, per_head, strict=True)):
             values[heading] = text(row.amounts[i])
             values[head] = text(row.per_inhabitant[i])
+        if words:
+            values["definition"] = words[row.id]
         rows.append(values)
     return fields, rows

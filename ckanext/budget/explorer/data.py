@@ -16,9 +16,11 @@ from .. import settings
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import REALISED_STAGES
 from ..docbudg.figures.levels import Level, level
+from ..docbudg.model import Stage
+from ..docbudg.stage_amounts import amount_words
 from ..documents import model as db
 from ..documents.jobs import shown_status
-from ..documents.presenters import stage_words
+from ..documents.presenters import document_amount_words, stage_words
 from ..rulesets import jobs, service
 
 
@@ -34,6 +36,9 @@ class Explorer:
     computing: bool = False
     """Processed, but its figures for this content and these rules are not stored yet:
     a job computes them (the big numbers shown are the document's own)."""
+    amount_words: str = ""
+    """What the figures count (« Crédits votés après la décision modificative n° 3
+    (MtBudgPrec + MtPrev) »): the stage's own amount, or the one the rules chose."""
 
 
 def explorer(
@@ -49,11 +54,16 @@ def explorer(
     status = shown_status(document)[0]  # an interrupted job shows as failed, as elsewhere
     if status != db.STATUS_DONE:
         return Explorer(resource_id, status, heading, realised, None, BigNumbers(), None)
+    own_words = document_amount_words(document.stage, document.num_dec, lang)
     aggregation = jobs.current_or_queue(document)
     if aggregation is None:
-        numbers = BigNumbers.from_json(document.big_numbers)
-        return Explorer(resource_id, status, heading, realised, None, numbers, None, True)
+        numbers = BigNumbers.stored(document.big_numbers) or BigNumbers()
+        return Explorer(
+            resource_id, status, heading, realised, None, numbers, None, True, own_words
+        )
     result = service.result(aggregation)
+    stage = Stage.__members__.get(document.stage or "")
+    counted = result.document.amount_field if result.document is not None else None
     found = level(result, tree_id, node_id, aggregation.ruleset_id is not None, lang)
     if found is not None and found.node_id and found.is_leaf:
         found.lines = service.leaf_lines(aggregation, found.tree_id, found.node_id)
@@ -65,6 +75,7 @@ def explorer(
         aggregation.ruleset_name,
         result.big_numbers,
         found,
+        amount_words=amount_words(stage, counted, document.num_dec).text(lang),
     )
 
 

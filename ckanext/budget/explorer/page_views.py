@@ -6,6 +6,8 @@ Every state is a plain GET URL, so the pages work without JavaScript and can be 
 - ``/budget/<dataset>/explorer?tree=&node=&year=&stage=`` (``stage``: ``realised`` or
   ``voted``), ``…/explorer/embed?…``, ``…/explorer/data.csv|data.json?table=…&…``
   (``table``: ``level``, ``evolution``, ``execution`` or ``indicators``);
+- ``/budget/<dataset>/explorer/analysis?year=&unit=`` (``unit``: ``euros`` or
+  ``inhabitant``): the financial analysis, and ``…/analysis/data.csv|data.json?unit=``;
 - ``/budget/compare?doc=<resource id>&doc=…&tree=&node=`` (``q`` filters the datasets
   offered by the form), ``/budget/compare/embed?…``, ``/budget/compare/data.csv|.json?…``
   (``table``: ``categories`` or ``totals``).
@@ -28,7 +30,7 @@ from flask import Blueprint, Response
 from ..documents import access
 from ..documents.presenters import download_name
 from ..web.downloads import safe_cell, safe_rows
-from . import budget_page, compare
+from . import analysis_page, budget_page, compare
 
 blueprint = Blueprint("budget_page", __name__)
 PAGE = "/budget/<id>/explorer"
@@ -153,6 +155,53 @@ def page_json(id: str) -> Response:
     )
 
 
+def _analysis(id: str) -> tuple[dict[str, Any], analysis_page.Analysis]:
+    package = _package(id)
+    args = tk.request.args
+    return package, analysis_page.build(package, args.get("year"), args.get("unit"))
+
+
+def analysis(id: str) -> str:
+    """The financial analysis of the budget over the years, with one year's waterfall."""
+    package, found = _analysis(id)
+    link = Links("budget_page.analysis", {"id": package["name"]}, found.state)
+    return tk.render(
+        "budget/explorer/analysis/read.html",
+        {"pkg_dict": package, "analysis": found, "link": link},
+    )
+
+
+def analysis_csv(id: str) -> Response:
+    package, found = _analysis(id)
+    fields, rows = analysis_page.export_table(found)
+    name = download_name(package.get("title") or package["name"], f"analyse-{found.unit}.csv")
+    return _csv(fields, rows, name)
+
+
+def analysis_json(id: str) -> Response:
+    package, found = _analysis(id)
+    fields, rows = analysis_page.export_table(found)
+    return _json(
+        {
+            "jeu_de_donnees": package["name"],
+            "unite": found.unit,
+            "annees": [
+                {
+                    "annee": year.year,
+                    "document": year.resource_id,
+                    "libelle": year.words,
+                    "nature": year.nature,
+                    "calcule": year.values is not None,
+                    "raisons": year.reasons,
+                }
+                for year in found.years
+            ],
+            "colonnes": fields,
+            "lignes": rows,
+        }
+    )
+
+
 def _comparison() -> compare.Comparison:
     args = tk.request.args
     return compare.build(args.getlist("doc"), args.get("tree"), args.get("node"))
@@ -223,6 +272,9 @@ blueprint.add_url_rule(PAGE, view_func=read)
 blueprint.add_url_rule(f"{PAGE}/embed", view_func=embed)
 blueprint.add_url_rule(f"{PAGE}/data.csv", view_func=page_csv)
 blueprint.add_url_rule(f"{PAGE}/data.json", view_func=page_json)
+blueprint.add_url_rule(f"{PAGE}/analysis", view_func=analysis)
+blueprint.add_url_rule(f"{PAGE}/analysis/data.csv", view_func=analysis_csv)
+blueprint.add_url_rule(f"{PAGE}/analysis/data.json", view_func=analysis_json)
 blueprint.add_url_rule(COMPARE, view_func=compare_page)
 blueprint.add_url_rule(f"{COMPARE}/embed", view_func=compare_embed)
 blueprint.add_url_rule(f"{COMPARE}/data.csv", view_func=compare_csv)

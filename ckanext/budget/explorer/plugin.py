@@ -19,7 +19,7 @@ from flask import Blueprint
 
 from .. import formatting
 from ..documents import model as db
-from . import budget_page, chart, data, page_views, views
+from . import analysis_page, budget_page, chart, data, page_views, views, waterfall_chart
 from .constants import VIEW_TYPE
 
 ASSETS = str(Path(__file__).resolve().parent.parent / "assets")
@@ -85,6 +85,7 @@ class BudgetViewPlugin(p.SingletonPlugin):
     def get_helpers(self) -> dict[str, Any]:
         return {
             "budget_compact_money": formatting.compact_money,
+            "budget_axis_money": formatting.axis_money,
             "budget_share": formatting.share,
             "budget_bar_chart": chart.level_chart,
             "budget_stack_chart": chart.stack_chart,
@@ -92,4 +93,6 @@ class BudgetViewPlugin(p.SingletonPlugin):
             "budget_comparison_chart": chart.comparison_chart,
             "budget_indicators_chart": chart.indicators_chart,
             "budget_page_available": budget_page.has_documents,
+            "budget_analysis_summary": analysis_page.summary,
+            "budget_waterfall_chart": waterfall_chart.chart,
         }

@@ -17,7 +17,7 @@ import yaml
 from ckan import model
 
 from ..docbudg.aggregation import RuleSet, import_gironde, import_mapping, ruleset_from_dict
-from ..docbudg.aggregation.importers import MAPPING_ROLES
+from ..docbudg.aggregation.mapping import MAPPING_ROLES
 from ..docbudg.messages import Message
 from ..docbudg.nomenclature import Plan, find_plan
 from ..documents import model as db

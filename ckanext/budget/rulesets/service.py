@@ -34,6 +34,7 @@ from ..docbudg.aggregation import (
 )
 from ..docbudg.figures.big_numbers import big_numbers
 from ..docbudg.figures.results import (
+    FORMAT,
     Result,
     ResultShare,
     leaf_lines_to_json,
@@ -43,6 +44,7 @@ from ..docbudg.figures.results import (
 from ..docbudg.model import BudgetDocument
 from ..documents import model as db
 from ..documents import storage
+from ..documents.results import figures_current, store_figures
 from . import diff, signals
 from .model import AggregationRecord, RuleSetRecord, RuleSetVersionRecord, now
 
@@ -317,7 +319,12 @@ def rules_key(package_id: str, *, reread: bool = False) -> tuple[str | None, int
 
 
 def stored(resource_id: str) -> AggregationRecord | None:
-    return model.Session.get(AggregationRecord, resource_id)
+    """The document's stored aggregation, if it can be read (one stored in an earlier
+    format waits for its job to compute it again: reads never convert it)."""
+    found = model.Session.get(AggregationRecord, resource_id)
+    if found is None or (found.result or {}).get("format") != FORMAT:
+        return None
+    return found
 
 
 PARSED_RESULTS = 64
@@ -358,8 +365,11 @@ def leaf_lines(aggregation: AggregationRecord, tree_id: str, node_id: str) -> li
 
 
 def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentRecord) -> bool:
-    """Computed from this content with the rule-set version that applies now."""
+    """Computed from this content with the rule-set version that applies now, under
+    today's conventions (the stored result's format, the document's figures)."""
     if aggregation is None or aggregation.content_sha256 != document.content_sha256:
+        return False
+    if not figures_current(document):
         return False
     key = (aggregation.ruleset_id, aggregation.ruleset_version)
     return key == rules_key(document.package_id)
@@ -399,6 +409,7 @@ def store(
     aggregated = aggregate(doc, applied.rules)
     if _lock_content(document.resource_id) != content_sha256:
         return None
+    store_figures(document, doc)
     applied_key = (applied.record.id if applied.record else None, applied.version)
     if rules_key(document.package_id, reread=True) != applied_key:
         applied = rules_for(document, doc)

@@ -25,7 +25,7 @@ from ..docbudg.aggregation import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from ..docbudg.aggregation.importers import MAPPING_ROLES
+from ..docbudg.aggregation.mapping import MAPPING_ROLES
 from ..docbudg.aggregation.ruleset import RuleSet, Tree
 from ..docbudg.nomenclature import find_plan
 from . import editing, helpers, jobs, preview, service

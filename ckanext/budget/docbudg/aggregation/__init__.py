@@ -1,8 +1,9 @@
 """Aggregation rules: present ~1,500 budget lines as the categories an authority publishes.
 
 A :class:`RuleSet` holds a :class:`Selection` (which lines count and which amount: by
-default real operations, results ``001``/``002`` left out, duplicates summed, ``MtReal``
-for CA/CFU and ``MtPrev`` for BP/BS/DM), one or more alternative :class:`Tree` of
+default real operations, results ``001``/``002`` left out, duplicates summed, each
+stage's own amount: ``MtReal`` for CA/CFU, the credits voted after the decision for
+BP/BS/DM, see :mod:`..stage_amounts`), one or more alternative :class:`Tree` of
 :class:`Category` whose leaves hold a formula (see :mod:`.formula` for the language), and
 :class:`Correction` rows that split one line between leaves for a year. Every aggregation
 runs the checks (unmatched lines, lines counted twice, totals by recettes/dépenses ×
@@ -24,8 +25,10 @@ plan=None) -> AggregationResult``; ``default_ruleset(plan | doc)``;
 ``load_ruleset(path)`` / ``dump_ruleset(ruleset, "yaml" | "json")``;
 ``import_gironde(json_path, corrections_csv=None)`` (alternative breakdowns such as
 "… par prestations" / "… par publics" become alternative trees);
+``import_corrections(csv_path, ruleset)`` (split lines);
 ``import_mapping(path, columns={role: column}, hierarchies={tree_id: [level columns]},
-sheet=None, plan=None)``; ``multi_year_table(results, tree_id=None) -> DataFrame``.
+sheet=None, plan=None, guess=False)`` (codes read exactly, headers whatever their spaces,
+case and accents, see :mod:`.mapping`); ``multi_year_table(results, tree_id=None)``.
 
 Speed: each document gets a line index once (:mod:`.index`: bit masks per code, totals
 as one matrix product in exact integer cents); formulas are parsed and compiled once per
@@ -43,7 +46,8 @@ from .engine import (
     aggregate,
 )
 from .formula import Formula, FormulaError, native, parse_formula
-from .importers import import_gironde, import_mapping
+from .importers import import_corrections, import_gironde
+from .mapping import import_mapping
 from .ruleset import Category, Correction, RuleSet, RuleSetError, Selection, Tree
 from .storage import dump_ruleset, load_ruleset, ruleset_from_dict, ruleset_to_dict
 
@@ -65,6 +69,7 @@ __all__ = [
     "aggregate",
     "default_ruleset",
     "dump_ruleset",
+    "import_corrections",
     "import_gironde",
     "import_mapping",
     "load_ruleset",

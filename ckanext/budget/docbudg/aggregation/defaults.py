@@ -5,15 +5,20 @@ leaf for codes the plan does not list):
 
 - ``fonction``: direction, then top-level function; lines without a function (votes by
   nature, or norms such as M4 that have none) go to a "non ventilé" leaf;
-- ``chapitre``: direction × section, then nature chapter, with the plan's official labels.
+- ``chapitre``: direction × section, then nature chapter, with the plan's official labels;
+  asset disposals (775) are presented with investment receipts (``conventions``).
+
+Neutral debt operations (``conventions.NEUTRAL_NATURES``) are left out by the selection.
 """
 
 from __future__ import annotations
 
+from ..conventions import ASSET_DISPOSALS
 from ..model import BudgetDocument
 from ..nomenclature import Plan, find_plan
 from .ruleset import Category, RuleSet, Tree
 
+DISPOSALS = "(" + " | ".join(f"compte:{code}" for code in ASSET_DISPOSALS) + ")"
 SIDES = {"D": ("Dépenses", "Expenditure"), "R": ("Recettes", "Receipts")}
 SECTIONS = {
     "F": ("de fonctionnement", "operating"),
@@ -92,6 +97,8 @@ def chapter_tree(plan: Plan | None) -> Tree:
         for section, (sec_fr, sec_en) in SECTIONS.items():
             chapters = by_side.get((side, section), [])
             base = f"sens:{side} & section:{section}"
+            if side == "R" and section == "F":
+                base = f"({base} - {DISPOSALS})"  # presented with investment receipts
             children = [
                 Category(
                     id=f"{side}{section}.{c.code}",
@@ -101,6 +108,15 @@ def chapter_tree(plan: Plan | None) -> Tree:
                 for c in chapters
             ]
             known = _union([f"chapitre:{c.code}" for c in chapters])
+            if side == "R" and section == "I":
+                children.append(
+                    Category(
+                        id="RI.cessions",
+                        label="Produits des cessions d'immobilisations (775)",
+                        label_en="Asset disposals (775)",
+                        formula_text=f"sens:R & {DISPOSALS}",
+                    )
+                )
             children.append(
                 Category(
                     id=f"{side}{section}.autres",

@@ -133,17 +133,22 @@ class Checks:
         if self.multiple:
             out.append(
                 Message(
-                    "{count} ligne(s) sont comptées plusieurs fois (par ex. nature {nature} "
-                    "dans {leaves}).",
-                    "{count} line(s) are counted more than once (e.g. nature {nature} in "
-                    "{leaves}).",
-                    {
-                        "count": len(self.multiple),
-                        "nature": self.multiple[0][0].entry.nature,
-                        "leaves": ", ".join(self.multiple[0][1]),
-                    },
+                    "{count} ligne(s) sont comptées plusieurs fois :",
+                    "{count} line(s) are counted more than once:",
+                    {"count": len(self.multiple)},
                 )
             )
+            out.extend(_twice(line, leaves) for line, leaves in self.multiple[:SHOWN_TWICE])
+            if len(self.multiple) > SHOWN_TWICE:
+                out.append(
+                    Message(
+                        "… et {rest} autre(s) ligne(s) comptée(s) plusieurs fois (toutes, avec "
+                        "leurs catégories, dans le résultat : comptees_plusieurs_fois).",
+                        "… and {rest} more line(s) counted more than once (all of them, with "
+                        "their categories, in the result: comptees_plusieurs_fois).",
+                        {"rest": len(self.multiple) - SHOWN_TWICE},
+                    )
+                )
         for key, (expected, counted) in self.rdfi_mismatches.items():
             out.append(
                 Message(
@@ -186,6 +191,29 @@ class Checks:
         return out
 
 
+SHOWN_TWICE = 20
+"""Lines counted twice that the messages name one by one; the result lists them all."""
+
+
+def _twice(line: LineResult, leaves: list[str]) -> Message:
+    """One line counted twice, with every category it lands in."""
+    entry = line.entry
+    return Message(
+        "- {sens} nature {nature} fonction {fonction} ({amount} €) comptée dans {count} "
+        "catégories : {leaves}",
+        "- {sens} nature {nature} function {fonction} ({amount} €) counted in {count} "
+        "categories: {leaves}",
+        {
+            "sens": entry.rdfi,
+            "nature": entry.nature,
+            "fonction": entry.fonction or "-",
+            "amount": entry.amount,
+            "count": len(leaves),
+            "leaves": ", ".join(leaves),
+        },
+    )
+
+
 @dataclass
 class TreeResult:
     tree_id: str
@@ -211,6 +239,7 @@ class AggregationResult:
     label: str | None
     cod_bud: str | None
     amount_field: str
+    """The amount counted (``stage_amounts.Amount.name``: ``MtBudgPrec+MtPrev``…)."""
     ruleset_id: str
     plan: str | None
     rdfi: dict[str, Decimal]

@@ -25,6 +25,12 @@ English aliases in brackets): ``sens:D`` [``direction``], ``section:F``,
 ``nature:6064`` (exactly) or ``nature:6*`` (prefix), ``fonction:4`` [``function``]
 (with descendants), ``fonction:*`` (any function) / ``fonction:aucune`` [``none``],
 ``annee:2018`` [``year``], ``reel`` [``real``] / ``ordre`` [``order``], ``tout`` [``all``].
+
+Exact selector: ``=`` in place of ``:`` selects the code itself, never its descendants.
+``fonction=41`` is function 41 only (``fonction:41`` also takes 411 to 415) and
+``compte=60`` account 60 only (read as ``nature:60``); for the selectors without
+descendants (``sens``, ``section``, ``chapitre``, ``nature``, ``annee``) ``=`` and ``:``
+mean the same. A spreadsheet mapping lists codes as they are, so its rules use ``=``.
 """
 
 from __future__ import annotations
@@ -86,6 +92,8 @@ class Atom:
             return self.kind
         if self.kind == "nature_prefix":
             return f"nature:{self.value}*"
+        if self.kind == "fonction_exact":
+            return f"fonction={self.value}"
         return f"{self.kind}:{self.value}"
 
 
@@ -132,6 +140,7 @@ ATOM_KINDS = (
     "nature",
     "nature_prefix",
     "fonction",
+    "fonction_exact",
     "annee",
     "reel",
     "ordre",
@@ -187,6 +196,8 @@ def compile_formula(formula: Formula) -> Program:
 # --- tokens --------------------------------------------------------------------------
 
 _CODE = r"[0-9][0-9A-Za-z]*"
+_SEPARATOR = re.compile("[:=]")
+"""``key:value`` (with descendants) or ``key=value`` (exactly)."""
 _LEGACY = (
     (re.compile(rf"^Ch({_CODE})$"), "chapitre"),
     (re.compile(r"^Ann([0-9]{4})$"), "annee"),
@@ -257,7 +268,10 @@ def _word_atoms(word: str, text: str, pos: int) -> tuple[Atom, ...]:
         match = pattern.match(word)
         if match:
             return (Atom(kind, match[1]),)
-    key, sep, value = word.partition(":")
+    split = _SEPARATOR.search(word)
+    key, sep, value = (
+        (word[: split.start()], split[0], word[split.end() :]) if split else (word, "", "")
+    )
     folded = _fold(key)
     if not sep:
         if folded in _FLAGS:
@@ -267,12 +281,27 @@ def _word_atoms(word: str, text: str, pos: int) -> tuple[Atom, ...]:
     if kind is None:
         guess = _suggest(folded, list(_KEYWORDS))
         raise FormulaError(
-            _ERR_UNKNOWN.with_params(word=word), text, pos, f"{guess}:{value}" if guess else None
+            _ERR_UNKNOWN.with_params(word=word),
+            text,
+            pos,
+            f"{guess}{sep}{value}" if guess else None,
         )
-    return (_native_atom(kind, key, value, text, pos),)
+    atom = _native_atom(kind, key, sep, value, text, pos)
+    if sep == "=":
+        return (_exactly(atom),)
+    return (atom,)
 
 
-def _native_atom(kind: str, key: str, value: str, text: str, pos: int) -> Atom:
+def _exactly(atom: Atom) -> Atom:
+    """The atom of ``key=value``: the code itself, without its descendants."""
+    if atom.kind == "fonction" and atom.value not in (ANY_FUNCTION, NO_FUNCTION):
+        return Atom("fonction_exact", atom.value)
+    if atom.kind == "compte":
+        return Atom("nature", atom.value)
+    return atom
+
+
+def _native_atom(kind: str, key: str, sep: str, value: str, text: str, pos: int) -> Atom:
     def bad(expected: str, suggestion: str | None = None) -> FormulaError:
         return FormulaError(
             _ERR_VALUE.with_params(value=value, key=key, expected=expected),
@@ -294,11 +323,11 @@ def _native_atom(kind: str, key: str, value: str, text: str, pos: int) -> Atom:
         return Atom(kind, ANY_FUNCTION)
     if kind == "fonction" and _fold(value) in (NO_FUNCTION, "none"):
         return Atom(kind, NO_FUNCTION)
-    if kind == "nature" and re.fullmatch(rf"{_CODE}\*", value):
+    if kind == "nature" and sep == ":" and re.fullmatch(rf"{_CODE}\*", value):
         return Atom("nature_prefix", value[:-1])
     if not re.fullmatch(_CODE, value):
         digits = re.sub(r"[^0-9A-Za-z]", "", value)
-        raise bad("code", f"{key}:{digits}" if digits else None)
+        raise bad("code", f"{key}{sep}{digits}" if digits else None)
     return Atom(kind, value)
 
 

@@ -1,8 +1,9 @@
-"""Import rules authorities already keep: the Gironde JSON tree and spreadsheet mappings.
+"""Import rules authorities already keep: the Gironde JSON tree and its corrections CSV
+(spreadsheet mappings: :mod:`.mapping`).
 
 What an import notices (empty formulas, duplicate ids, corrections naming unknown
-categories, spreadsheet rows with codes the plan de comptes lacks) goes to
-``RuleSet.notes``; a formula that does not parse is an error naming the category.
+categories) goes to ``RuleSet.notes``; a formula that does not parse is an error naming
+the category.
 """
 
 from __future__ import annotations
@@ -16,14 +17,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..messages import Message
-from ..nomenclature import Plan
 from .formula import FormulaError, parse_formula
 from .ruleset import Category, Correction, RuleSet, RuleSetError, Tree
-
-MAPPING_ROLES = ("sens", "mouvement", "section", "chapitre", "nature", "fonction")
 
 
 def _fold(text: str) -> str:
@@ -299,141 +295,9 @@ def import_gironde(
     )
 
 
-# --- spreadsheet mapping -------------------------------------------------------------
-
-_SIDE = {"d": "D", "depense": "D", "depenses": "D", "r": "R", "recette": "R", "recettes": "R"}
-_MOVE = {"reel": "reel", "r": "reel", "0": "reel", "ordre": "ordre", "o": "ordre", "1": "ordre"}
-_SECTION = {"f": "F", "fonctionnement": "F", "i": "I", "investissement": "I"}
-
-
-def _read_table(path: str | Path, sheet: str | int | None) -> pd.DataFrame:
-    suffix = Path(path).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
-    else:
-        frame = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
-    return frame.fillna("")
-
-
-def _cell(row: pd.Series, column: str | None) -> str:
-    if not column:
-        return ""
-    value = str(row.get(column, "")).strip()
-    return value[:-2] if re.fullmatch(r"[0-9]+\.0", value) else value
-
-
-def import_mapping(
-    path: str | Path,
-    *,
-    columns: dict[str, str],
-    hierarchies: dict[str, list[str]],
-    sheet: str | int | None = None,
-    plan: Plan | None = None,
-    ruleset_id: str = "correspondance",
-) -> RuleSet:
-    """A spreadsheet with one row per (direction, movement, section, chapter, nature,
-    function) combination followed by category levels.
-
-    ``columns`` maps roles (:data:`MAPPING_ROLES`) to column names; ``hierarchies`` maps a
-    tree id to its level columns, so several hierarchies in one sheet become alternative
-    trees. Codes unknown to ``plan`` and unreadable cells are listed in ``notes``.
-    """
-    unknown_roles = set(columns) - set(MAPPING_ROLES)
-    frame = _read_table(path, sheet)
-    missing = [
-        c
-        for c in [*columns.values(), *(c for levels in hierarchies.values() for c in levels)]
-        if c not in frame
-    ]
-    if unknown_roles or missing:
-        raise RuleSetError(
-            Message(
-                "Colonnes introuvables ou rôles inconnus : {names} (colonnes du fichier : "
-                "{available}).",
-                "Columns not found or unknown roles: {names} (columns in the file: {available}).",
-                {
-                    "names": ", ".join(sorted(unknown_roles) + missing),
-                    "available": ", ".join(map(str, frame.columns)),
-                },
-            )
-        )
+def import_corrections(corrections_csv: str | Path, ruleset: RuleSet) -> RuleSet:
+    """``ruleset`` with the split lines of a corrections CSV (the Gironde format) in place
+    of its own; rows naming a category none of its trees has are listed in ``notes``."""
     notes: list[Message] = []
-    terms: dict[str, dict[tuple[str, ...], list[str]]] = {t: {} for t in hierarchies}
-    for number, (_, row) in enumerate(frame.iterrows(), start=2):
-        atoms, problems = _row_atoms(row, columns, plan)
-        for problem in problems:
-            notes.append(problem.with_params(row=number))
-        if not atoms:
-            continue
-        conj = " & ".join(atoms)
-        for tree_id, levels in hierarchies.items():
-            path_values = tuple(v for v in (_cell(row, c) for c in levels) if v)
-            if path_values:
-                terms[tree_id].setdefault(path_values, []).append(conj)
-    trees = [_mapping_tree(tree_id, found) for tree_id, found in terms.items()]
-    return RuleSet(id=ruleset_id, label=ruleset_id, trees=trees, notes=notes)
-
-
-def _row_atoms(
-    row: pd.Series, columns: dict[str, str], plan: Plan | None
-) -> tuple[list[str], list[Message]]:
-    atoms: list[str] = []
-    problems: list[Message] = []
-
-    def bad(role: str, value: str) -> None:
-        problems.append(
-            Message(
-                "Ligne {row} : {role} « {value} » inconnu du plan de comptes.",
-                "Row {row}: {role} '{value}' is unknown to the plan de comptes.",
-                {"role": role, "value": value},
-            )
-        )
-
-    for role, table in (("sens", _SIDE), ("mouvement", _MOVE), ("section", _SECTION)):
-        value = _cell(row, columns.get(role))
-        if not value:
-            continue
-        choice = table.get(_fold(value))
-        if choice is None:
-            bad(role, value)
-            continue
-        atoms.append(choice if role == "mouvement" else f"{role}:{choice}")
-    for role in ("chapitre", "nature", "fonction"):
-        value = _cell(row, columns.get(role))
-        if not value:
-            continue
-        if not re.fullmatch(r"[0-9][0-9A-Za-z]*", value):
-            bad(role, value)
-            continue
-        if plan is not None and _unknown(plan, role, value):
-            bad(role, value)
-        atoms.append(f"{role}:{value}")
-    return atoms, problems
-
-
-def _unknown(plan: Plan, role: str, code: str) -> bool:
-    if role == "nature":
-        return plan.account(code) is None
-    if role == "fonction":
-        return plan.function(code) is None
-    return plan.chapter(code) is None and plan.function_chapter(code) is None
-
-
-def _mapping_tree(tree_id: str, found: dict[tuple[str, ...], list[str]]) -> Tree:
-    roots: list[Category] = []
-    index: dict[tuple[str, ...], Category] = {}
-    for path_values in found:
-        for depth in range(1, len(path_values) + 1):
-            key = path_values[:depth]
-            if key in index:
-                continue
-            node = Category(id=".".join(slug(v) for v in key), label=key[-1])
-            index[key] = node
-            (roots if depth == 1 else index[key[:-1]].children).append(node)
-    for path_values, conjuncts in found.items():
-        node = index[path_values]
-        if node.children:  # rows stop at a level that has sub-levels elsewhere
-            node = Category(id=f"{node.id}.autres", label=f"{node.label} (autres)")
-            index[path_values].children.append(node)
-        node.formula_text = " | ".join(f"({c})" for c in conjuncts)
-    return Tree(id=tree_id, label=tree_id, categories=roots)
+    corrections = _read_gironde_corrections(corrections_csv, ruleset.trees, notes)
+    return replace(ruleset, corrections=corrections, notes=notes)

@@ -22,8 +22,10 @@ from operator import attrgetter
 
 import numpy as np
 
+from ..conventions import presented_section
 from ..model import BudgetDocument, BudgetLine
 from ..nomenclature import Plan
+from ..stage_amounts import Amount
 from .formula import ANY_FUNCTION, NO_FUNCTION, Atom, AtomKey, Formula, Program, compile_formula
 from .ruleset import Selection
 
@@ -53,7 +55,9 @@ class Entry:
 
     @property
     def rdfi(self) -> str:
-        return f"{self.cod_rd}{self.section or '?'}"
+        """Direction × section as figures present the line (``conventions``): what
+        totals and checks add up. Formulas select on the plan's ``section``."""
+        return self.cod_rd + presented_section(self.cod_rd, self.nature, self.section or "?")
 
 
 def bits(mask: int) -> Iterator[int]:
@@ -179,7 +183,7 @@ def line_index(doc: BudgetDocument, selection: Selection, plan: Plan | None) -> 
 def selected_entries(doc: BudgetDocument, selection: Selection, plan: Plan | None) -> list[Entry]:
     """The lines a selection counts (duplicates summed) without an index's bit masks: what
     totals alone need, at a tenth of the cost of :func:`line_index`."""
-    return _select(doc.lines, selection, plan_facts(plan), selection.amount_field(doc.header.stage))
+    return _select(doc.lines, selection, plan_facts(plan), selection.amount(doc.header.stage))
 
 
 def _masks(values: Sequence[str | None]) -> dict[str, int]:
@@ -217,8 +221,9 @@ class LineIndex:
         self.exer = header.exer
         self.plan = plan
         self.facts = plan_facts(plan)
-        self.amount_field = selection.amount_field(header.stage)
-        self.entries: list[Entry] = _select(doc.lines, selection, self.facts, self.amount_field)
+        amount = selection.amount(header.stage)
+        self.amount_field = amount.name
+        self.entries: list[Entry] = _select(doc.lines, selection, self.facts, amount)
         self.all = (1 << len(self.entries)) - 1
         self._memo: dict[AtomKey, int] = {}
         self._runs: dict[int, tuple[Program, int]] = {}
@@ -269,6 +274,8 @@ class LineIndex:
             if value == NO_FUNCTION:
                 return self.all & ~self._any_function
             return self._functions.get(value, 0)
+        if kind == "fonction_exact":
+            return self._by["fn_exact"].get(value, 0)
         if kind == "nature_prefix":
             result = 0
             for nature, mask in self._by["nature"].items():
@@ -337,7 +344,7 @@ class LineIndex:
 
     @cached_property
     def _rdfi_keys(self) -> list[str]:
-        return [entry.cod_rd + (entry.section or "?") for entry in self.entries]
+        return [entry.rdfi for entry in self.entries]
 
     @cached_property
     def _cents(self) -> list[int] | None:
@@ -409,10 +416,11 @@ _LINE_KEY = attrgetter("calculated", "cod_rd", "nature", "op_budg", "fonction")
 
 
 def _select(
-    lines: list[BudgetLine], selection: Selection, facts: PlanFacts, amount_field: str
+    lines: list[BudgetLine], selection: Selection, facts: PlanFacts, amount: Amount
 ) -> list[Entry]:
     """The lines a rule set counts, duplicates summed, with their chapter and section."""
     excluded = frozenset(selection.exclude_natures)
+    left_out = selection.left_out_prefixes()
     wanted_op = {"reel": "0", "ordre": "1"}.get(selection.operations)
     merge = selection.merge_duplicates
     groups: dict[object, list[BudgetLine]] = {}
@@ -421,6 +429,8 @@ def _select(
         if calculated or not nature or (cod_rd != "D" and cod_rd != "R"):
             continue
         if (wanted_op is not None and op_budg != wanted_op) or nature in excluded:
+            continue
+        if nature.startswith(left_out):
             continue
         key = (cod_rd, fonction, nature, op_budg) if merge else line.index
         group = groups.get(key)
@@ -431,15 +441,16 @@ def _select(
     entries: list[Entry] = []
     classified = facts.classified
     skip_zero = selection.skip_zero
+    value_of = amount.of
     for group in groups.values():
         first = group[0]
         if len(group) == 1:
-            amount = first.amounts.get(amount_field, ZERO)
+            value = value_of(first.amounts)
             sources: tuple[int, ...] = (first.index,)
         else:
-            amount = sum((line.amounts.get(amount_field, ZERO) for line in group), ZERO)
+            value = sum((value_of(line.amounts) for line in group), ZERO)
             sources = tuple(line.index for line in group)
-        if skip_zero and not amount:
+        if skip_zero and not value:
             continue
         nature = first.nature or ""
         cont_nat = first.cont_nat
@@ -456,7 +467,7 @@ def _select(
                 first.op_budg,
                 chapter or cont_nat,
                 section or guess_section(nature),
-                amount,
+                value,
                 sources,
                 section is None,
             )

@@ -12,18 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from ..conventions import NEUTRAL_NATURES
 from ..messages import Message
 from ..model import CARRIED_OVER_RESULTS, Stage
+from ..stage_amounts import Amount, stage_amount
 from .formula import Formula, FormulaError, Program, compile_formula, parse_formula
 
 OPERATIONS = ("reel", "ordre", "tout")
-DEFAULT_AMOUNTS = {
-    Stage.BP.name: "MtPrev",
-    Stage.BS.name: "MtPrev",
-    Stage.DM.name: "MtPrev",
-    Stage.CA.name: "MtReal",
-    Stage.CFU.name: "MtReal",
-}
 
 
 @dataclass(frozen=True)
@@ -33,8 +28,9 @@ class Selection:
     Calculated totals (``calculated="true"``) are never counted, whatever this says.
     """
 
-    amounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_AMOUNTS))
-    """Amount field by stage name (``BP``, ``DM``, ``BS``, ``CA``, ``CFU``)."""
+    amounts: dict[str, str] = field(default_factory=dict)
+    """By stage name (``BP``, ``DM``, ``BS``, ``CA``, ``CFU``), the amount a rule set counts
+    instead of the stage's own (``stage_amounts``): a field, or fields joined by ``+``."""
     operations: str = "reel"
     """``reel`` (``OpBudg`` 0, the default of published explorers), ``ordre`` or ``tout``."""
     exclude_natures: tuple[str, ...] = CARRIED_OVER_RESULTS
@@ -43,10 +39,18 @@ class Selection:
     """Drop lines whose amount (after merging duplicates) is zero."""
     merge_duplicates: bool = True
     """Sum lines with the same (CodRD, Fonction, Nature, OpBudg) into one."""
+    neutral_debt_apart: bool = True
+    """Leave neutral debt operations (``conventions.NEUTRAL_NATURES``: refinancing,
+    revolving credit) out, as every figure of the portal does; they are shown apart."""
 
-    def amount_field(self, stage: Stage | None) -> str:
-        name = stage.name if stage is not None else "CA"
-        return self.amounts.get(name) or DEFAULT_AMOUNTS[name]
+    def left_out_prefixes(self) -> tuple[str, ...]:
+        """Natures left out with all their sub-accounts."""
+        return NEUTRAL_NATURES if self.neutral_debt_apart else ()
+
+    def amount(self, stage: Stage | None) -> Amount:
+        """The amount counted of each line of a document of this stage."""
+        chosen = self.amounts.get(stage.name) if stage is not None else None
+        return Amount.parse(chosen) if chosen else stage_amount(stage)
 
 
 @dataclass
@@ -111,6 +115,16 @@ class Tree:
 
     def find(self, category_id: str) -> Category | None:
         return next((c for c, _ in self.walk() if c.id == category_id), None)
+
+    def duplicate_ids(self) -> list[str]:
+        """Ids held by more than one category: their lines and totals would merge."""
+        seen: set[str] = set()
+        twice: dict[str, None] = {}
+        for category, _ in self.walk():
+            if category.id in seen:
+                twice[category.id] = None
+            seen.add(category.id)
+        return list(twice)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 
 from ..messages import Message
+from ..model import Stage
+from ..stage_amounts import Amount, AmountError, stage_amount
 from .formula import FormulaError, native, parse_formula
 from .ruleset import OPERATIONS, Category, Correction, RuleSet, RuleSetError, Selection, Tree
 
@@ -63,6 +65,7 @@ def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
         "exclude_natures": list(sel.exclude_natures),
         "skip_zero": sel.skip_zero,
         "merge_duplicates": sel.merge_duplicates,
+        "neutral_debt_apart": sel.neutral_debt_apart,
     }
     out["trees"] = []
     for tree in ruleset.trees:
@@ -136,6 +139,46 @@ def _category(data: Any, where: str) -> Category:
     return category
 
 
+LEGACY_AMOUNTS = {"BP": "MtPrev", "BS": "MtPrev", "DM": "MtPrev", "CA": "MtReal", "CFU": "MtReal"}
+"""What every rule set saved before the stages had their own amounts (``stage_amounts``)
+wrote, chosen by its author or not: read as no choice."""
+
+
+def _amounts(given: Any) -> dict[str, str]:
+    """The amounts a rule set counts instead of the stages' own, each checked; one equal
+    to the stage's own is no choice, and is not kept."""
+    if not given or given == LEGACY_AMOUNTS:
+        return {}
+    if not isinstance(given, dict):
+        raise _err(
+            "selection.amounts doit associer des étapes à des montants.",
+            "selection.amounts must map stages to amounts.",
+        )
+    chosen = {}
+    for name, text in given.items():
+        stage = Stage.__members__.get(str(name))
+        if stage is None:
+            raise _err(
+                "selection.amounts : étape « {stage} » inconnue ({stages}).",
+                "selection.amounts: unknown stage '{stage}' ({stages}).",
+                stage=name,
+                stages=", ".join(Stage.__members__),
+            )
+        try:
+            amount = Amount.parse(str(text))
+        except AmountError as exc:
+            raise RuleSetError(
+                Message(
+                    "selection.amounts.{stage} : {fr}",
+                    "selection.amounts.{stage}: {en}",
+                    {"stage": stage.name, "fr": exc.msg.text("fr"), "en": exc.msg.text("en")},
+                )
+            ) from exc
+        if amount != stage_amount(stage):
+            chosen[stage.name] = amount.name
+    return chosen
+
+
 def ruleset_from_dict(data: Any) -> RuleSet:
     """Build and validate a rule set; formulas are parsed here, errors name the leaf."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -153,11 +196,12 @@ def ruleset_from_dict(data: Any) -> RuleSet:
         )
     defaults = Selection()
     selection = Selection(
-        amounts={**defaults.amounts, **(sel.get("amounts") or {})},
+        amounts=_amounts(sel.get("amounts")),
         operations=sel.get("operations", defaults.operations),
         exclude_natures=tuple(str(n) for n in sel.get("exclude_natures", defaults.exclude_natures)),
         skip_zero=bool(sel.get("skip_zero", defaults.skip_zero)),
         merge_duplicates=bool(sel.get("merge_duplicates", defaults.merge_duplicates)),
+        neutral_debt_apart=bool(sel.get("neutral_debt_apart", defaults.neutral_debt_apart)),
     )
     trees = []
     for item in data.get("trees") or []:
@@ -173,6 +217,23 @@ def ruleset_from_dict(data: Any) -> RuleSet:
         )
     if not trees:
         raise _err("Le jeu de règles n'a aucun arbre.", "The rule set has no tree.")
+    tree_ids = [tree.id for tree in trees]
+    if len(set(tree_ids)) < len(tree_ids):
+        raise _err(
+            "Plusieurs arbres portent le même identifiant ({ids}).",
+            "Several trees have the same id ({ids}).",
+            ids=", ".join(sorted({i for i in tree_ids if tree_ids.count(i) > 1})),
+        )
+    for tree in trees:
+        if twice := tree.duplicate_ids():
+            raise _err(
+                "Arbre {tree} : plusieurs catégories portent le même identifiant ({ids}) ; "
+                "chaque catégorie doit avoir le sien.",
+                "Tree {tree}: several categories have the same id ({ids}); each category "
+                "needs its own.",
+                tree=tree.id,
+                ids=", ".join(twice),
+            )
     corrections = []
     for row in data.get("corrections") or []:
         try:

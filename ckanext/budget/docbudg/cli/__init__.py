@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import click
 
 from ..messages import LANGUAGES
-from . import aggregate, anonymise, batch, convert, indicators, info, plans, validate
+from . import aggregate, anonymise, batch, convert, indicators, info, plans, rules, validate
 from . import texts as T
 from .failures import exit_code_of
 from .language import language_of, speaking
 from .options import DEFAULT_MAX_SIZE_MB, Settings
 
-COMMANDS = (info, validate, anonymise, convert, batch, aggregate, indicators, plans)
+COMMANDS = (info, validate, anonymise, convert, batch, aggregate, indicators, plans, rules)
 ALIASES = {"anonymize": "anonymise"}
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 

@@ -103,10 +103,12 @@ HELP_PLANS_DEST = M(
     "destination directory (default: $BUDGET_DOC_PLANS_DIR)",
 )
 HELP_INDICATORS = M(
-    "calculer les indicateurs clés d'un document (épargne brute et nette, encours de la "
-    "dette, capacité de désendettement, montants par habitant) et leurs définitions",
-    "compute a document's key indicators (gross and net savings, outstanding debt, debt "
-    "repayment capacity, amounts per inhabitant) and their definitions",
+    "calculer l'analyse financière d'un document (épargnes de gestion, brute et nette, "
+    "investissement, encours de la dette, capacité de désendettement, montants par "
+    "habitant, opérations neutres laissées de côté) et leurs définitions",
+    "compute a document's financial analysis (operating surplus, gross and net savings, "
+    "investment, outstanding debt, debt repayment capacity, amounts per inhabitant, "
+    "neutral operations left out) and their definitions",
 )
 HELP_INDICATORS_JSON = M(
     "écrire les indicateurs en JSON (montants en texte, exacts au centime)",
@@ -129,6 +131,68 @@ HELP_TREE = M("seulement cet arbre des règles", "only this tree of the rule set
 HELP_AGGREGATE_OUTPUT = M(
     "fichier à écrire (sortie standard par défaut)", "output file (standard output by default)"
 )
+HELP_RULES_GROUP = M(
+    "importer des règles d'agrégation (tableau de correspondance, arbre Gironde, lignes partagées)",
+    "import aggregation rules (spreadsheet mapping, Gironde tree, split lines)",
+)
+HELP_RULES_IMPORT = M(
+    "convertir un tableau de correspondance (CSV, XLSX), un arbre JSON de l'outil Gironde "
+    "ou un CSV de lignes partagées en règles (YAML) pour budget-doc aggregate --rules ; "
+    "rien n'est écrit si le fichier ne peut pas être lu entièrement",
+    "turn a spreadsheet mapping (CSV, XLSX), a Gironde tool JSON tree or a split-lines CSV "
+    "into rules (YAML) for budget-doc aggregate --rules; nothing is written unless the whole "
+    "file can be read",
+)
+HELP_RULES_SOURCE = M(
+    "fichier à importer (.csv, .xlsx, .json)", "file to import (.csv, .xlsx, .json)"
+)
+HELP_RULES_OUTPUT = M(
+    "règles à écrire (.yaml, ou .json ; « - » pour la sortie standard)",
+    "rules to write (.yaml, or .json; '-' for standard output)",
+)
+HELP_RULES_FORMAT = M(
+    "format du fichier (par défaut : d'après son nom et ses colonnes) : gironde = arbre JSON, "
+    "corrections = CSV de lignes partagées à ajouter aux règles --rules, mapping = tableau "
+    "de correspondance",
+    "format of the file (default: from its name and columns): gironde = JSON tree, "
+    "corrections = split-lines CSV to add to the --rules rules, mapping = spreadsheet mapping",
+)
+HELP_RULES_COLUMN = M(
+    "mapping : colonne d'un rôle (sens, mouvement, section, chapitre, nature, fonction), "
+    "répétable ; les rôles non donnés sont reconnus aux en-têtes usuels. Espaces, casse "
+    "et accents des en-têtes sont indifférents",
+    "mapping: the column of a role (sens, mouvement, section, chapitre, nature, fonction), "
+    "repeatable; roles not given are recognised from usual headers. Spaces, case and "
+    "accents of headers do not matter",
+)
+HELP_RULES_TREE = M(
+    "mapping : un arbre et ses colonnes de niveaux, du plus large au plus fin, répétable ; "
+    "par défaut les colonnes « Niveau 1 », « Politique N2 »… forment les arbres",
+    "mapping: a tree and its level columns, broadest first, repeatable; by default columns "
+    "such as 'Niveau 1', 'Politique N2'… make the trees",
+)
+HELP_RULES_SHEET = M("mapping : feuille du fichier XLSX", "mapping: sheet of the XLSX file")
+HELP_RULES_CORRECTIONS = M(
+    "gironde : CSV des lignes partagées (Exer, CodRD, Nature, Fonction, MtReal, "
+    "Identifiant agrégé)",
+    "gironde: split-lines CSV (Exer, CodRD, Nature, Fonction, MtReal, Identifiant agrégé)",
+)
+HELP_RULES_BASE = M(
+    "corrections : les règles (YAML/JSON) auxquelles ajouter les lignes partagées (elles "
+    "remplacent les leurs)",
+    "corrections: the rules (YAML/JSON) to add the split lines to (they replace its own)",
+)
+HELP_RULES_NOMENCLATURE = M(
+    "mapping : plan de comptes auquel comparer les codes, ex. M14-M14_COM_SUP3500",
+    "mapping: plan de comptes to check the codes against, e.g. M14-M14_COM_SUP3500",
+)
+HELP_RULES_EXER = M(
+    "mapping : année de ce plan de comptes (par défaut : l'année en cours)",
+    "mapping: year of that plan de comptes (default: the current year)",
+)
+ASSIGNMENT_METAVAR = M("RÔLE=EN-TÊTE", "ROLE=HEADER")
+TREE_COLUMNS_METAVAR = M("NOM=EN-TÊTE,EN-TÊTE,...", "NAME=HEADER,HEADER,...")
+YEAR_METAVAR = M("ANNÉE", "YEAR")
 
 # -- output ----------------------------------------------------------------------------
 INFO_LINES = {
@@ -203,13 +267,40 @@ PLANS_HINT = M(
     "To use them: export BUDGET_DOC_PLANS_DIR={dest} (or --plans-dir).",
 )
 
-INDICATORS_HEADLINE = M("Indicateurs clés — {document}", "Key indicators — {document}")
+INDICATORS_HEADLINE = M(
+    "Analyse financière — {document} ({nature})", "Financial analysis — {document} ({nature})"
+)
+NATURES = {
+    "realise": M("réalisé", "realised"),
+    "previsionnel": M("prévisionnel, sur les crédits votés", "forecast, on voted credits"),
+}
+NOT_COMPUTED = M("non calculé : {reason}", "not computed: {reason}")
+LEFT_OUT = M(
+    "Laissé hors des totaux : {label}, {amount}", "Left out of the totals: {label}, {amount}"
+)
+SUBSIDIES_LISTED = M(
+    "Subventions détaillées dans l'annexe : {listed} sur {accounted} comptabilisés ({ratio})",
+    "Subsidies detailed in the annex: {listed} of {accounted} accounted ({ratio})",
+)
 INDICATORS_DEFINITIONS = M("Définitions", "Definitions")
 DEFINITION_LINE = M("- {label} : {text}", "- {label}: {text}")
 PER_INHABITANT = M("{amount} par habitant", "{amount} per inhabitant")
 YEARS = M("{years} ans", "{years} years")
 INHABITANTS = M("{count} habitants", "{count} inhabitants")
 NOT_AVAILABLE = M("non disponible", "not available")
+RULES_WRITTEN = M(
+    "Écrit : {path} — {trees} arbre(s) : {summary}.",
+    "Written: {path} — {trees} tree(s): {summary}.",
+)
+RULES_TREE_SUMMARY = M(
+    "{tree} ({categories} catégories dont {leaves} feuilles)",
+    "{tree} ({categories} categories, {leaves} leaves)",
+)
+RULES_CORRECTIONS = M("{count} ligne(s) partagée(s)", "{count} split line(s)")
+RULES_NEXT = M(
+    "Ensuite : budget-doc aggregate DOCUMENT.xml --rules {path}",
+    "Then: budget-doc aggregate DOCUMENT.xml --rules {path}",
+)
 AGGREGATE_CHECKS_FAILED = M(
     "Contrôles en échec : les catégories ne forment pas une partition exacte.",
     "Checks failed: the categories are not an exact partition.",
@@ -229,6 +320,31 @@ ERR_BAD_PLAN = M(
 ERR_IO = M(
     "impossible de lire ou d'écrire {path} ({reason}).",
     "cannot read or write {path} ({reason}).",
+)
+ERR_ASSIGNMENT = M(
+    "« {value} » : attendu {expected}.",
+    "'{value}': expected {expected}.",
+)
+ERR_RULES_FORMAT = M(
+    "format de {path} inconnu : indiquez --format gironde, corrections ou mapping.",
+    "unknown format of {path}: give --format gironde, corrections or mapping.",
+)
+ERR_RULES_OPTIONS = M(
+    "{options} ne vont qu'avec --format {fmt}.",
+    "{options} only go with --format {fmt}.",
+)
+ERR_RULES_BASE = M(
+    "--format corrections demande --rules : les règles dont les lignes partagées nomment "
+    "les catégories.",
+    "--format corrections needs --rules: the rules whose categories the split lines name.",
+)
+ERR_NO_PLAN = M(
+    "aucun plan de comptes {nomenclature} pour {exer}.",
+    "no plan de comptes {nomenclature} for {exer}.",
+)
+ERR_RULES_UNREADABLE = M(
+    "{path} ne peut pas être importé : {reason}",
+    "{path} cannot be imported: {reason}",
 )
 ERR_INTERNAL = M(
     "erreur interne ({kind}). Relancez avec BUDGET_DOC_DEBUG=1 pour le détail technique "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..model import BudgetDocument, BudgetLine, Stage
+from ..model import BudgetDocument, BudgetLine
 from ..nomenclature import Plan, find_merged_plan
 
 MAX_CACHED = 50_000
@@ -87,8 +87,3 @@ def find_export_plan(doc: BudgetDocument, plans_dir: str | Path | None = None) -
     if header.exer is None or not header.nomenclature:
         return None
     return find_merged_plan(header.exer, header.nomenclature, plans_dir=plans_dir)
-
-
-def main_amount_field(stage: Stage | None) -> str:
-    """The amount that says what a line is worth at this stage (DOMAIN §2)."""
-    return "MtReal" if stage is not None and stage.is_realised else "MtPrev"

@@ -3,7 +3,9 @@
 One row per line that counts (calculated totals left out), every line kept even when the
 plan does not know its code (labels then stay empty): unlike the SCDL export this one
 must add up to the document's totals. ``amount`` is the figure that matters at this
-stage (``MtReal`` for CA/CFU, ``MtPrev`` otherwise); every TotEM amount follows.
+stage (``stage_amounts``: ``MtReal`` for CA/CFU, the credits voted after the decision
+otherwise, e.g. ``MtBudgPrec`` + ``MtPrev`` for a DM); every TotEM amount follows as the
+document has it.
 Amounts are decimal strings with two places, in JSON too (exact cents).
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 from ..model import BudgetDocument
 from ..nomenclature import Plan
+from ..stage_amounts import stage_amount
 from .line_info import (
     CODRD_LABELS,
     OPBUDG_LABELS,
     SECTION_LABELS,
     describer,
-    main_amount_field,
 )
 from .table import Table, amount
 
@@ -55,7 +57,7 @@ FIELDS = (
 def build(doc: BudgetDocument, plan: Plan | None) -> Table:
     header = doc.header
     stage = header.stage
-    main = main_amount_field(stage)
+    main = stage_amount(stage)
     table = Table(
         name=NAME,
         fields=FIELDS,
@@ -68,7 +70,7 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
             "stage_label": stage.label_fr if stage is not None else None,
             "nomenclature": header.nomenclature,
             "plan_year": plan.exer if plan is not None else None,
-            "amount_field": main,
+            "amount_field": main.name,
         },
     )
     describe = describer(plan)
@@ -93,7 +95,7 @@ def build(doc: BudgetDocument, plan: Plan | None) -> Table:
             "operation": (line.operation or "").strip(),
             "cont_nat": (line.cont_nat or "").strip(),
             "art_spe": (line.art_spe or "").strip(),
-            "amount": amount(line.amount(main)),
+            "amount": amount(main.of(line.amounts)),
         }
         amounts = line.amounts
         for column, source in AMOUNT_COLUMNS.items():

@@ -6,23 +6,34 @@ database, formats and renders them, it does not add up.
   one definition every page shows (``sections()``: the document page's key figures).
 - :mod:`.results` — ``Result`` (trees of ``ResultCategory``, checks, totals, big numbers):
   what a document's aggregation is stored as; ``result_of(aggregation, big_numbers)``,
-  ``to_json()`` / ``Result.from_json()`` (format ``budget-result/1``, exact amounts as
+  ``to_json()`` / ``Result.from_json()`` (format ``budget-result/2``, exact amounts as
   strings), ``find(tree, category)``, ``label_in(lang)``; the leaves' lines stored beside
   it: ``leaf_lines_to_json(aggregation)`` (format ``budget-lines/1``),
   ``stored_leaf_lines(data, tree, leaf)``, ``Result.with_leaf_lines(data)``.
 - :mod:`.levels` — ``level(result, tree, node, own_rules, lang) -> Level``: one level as
   the explorers show it (rows, path, total; defaults for unknown ids).
-- :mod:`.combination` — ``choose(sources)`` and ``bases(chosen, results, own_rules)``: a
-  budget's documents as each year's realised (CA, or the CFU) and voted (BP + BS + DMs
-  summed category by category, an upload counted once, the latest processed winning)
-  figures; ``combine(results)``; ``indicator_document(kinds)``.
+- :mod:`.combination` — ``choose(sources)`` and ``bases(chosen, results, own_rules,
+  lines)``: a budget's documents as each year's realised (CA, or the CFU) and voted (the
+  credits voted after the latest decision, BP then BS then DMs; an upload counted once,
+  the latest processed winning) figures, with what they count in words;
+  ``indicator_document(kinds)``.
+- :mod:`.decisions` — ``disagreements(decisions)``: a year's consecutive decisions whose
+  credits do not follow on (credits after one ≠ ``MtBudgPrec`` of the next), line by line.
 - :mod:`.evolution` — ``evolution(results_by_year, tree, parents, lang) -> [Stack]``.
-- :mod:`.execution` — ``execution(voted, realised, level, lang) -> Execution`` (rate only
-  with a budget primitif).
+- :mod:`.execution` — ``execution(voted, realised, level, lang) -> Execution``: with the
+  execution rate, realised ÷ credits voted after the latest decision.
 - :mod:`.comparison` — ``compare(results, populations, own_rules, tree, node, lang)``:
   documents side by side, per inhabitant.
+- :mod:`.analysis` — ``compute(doc)``: the financial analysis (savings cascade,
+  investment, debt, neutral operations, published subsidies) as stored JSON, with
+  ``labels``, ``definitions`` and the ``reasons`` a figure is missing.
 - :mod:`.indicator_table` — ``indicator_table(columns, lang)``: the key indicators over
   the years; ``current(stored)`` keeps indicators of today's definitions only.
+
+Every figure counts lines under the one set of conventions of :mod:`..conventions`
+(OFGL: asset disposals with investment receipts, neutral debt operations apart).
+- :mod:`.waterfall` — ``steps(figures) -> [Step]``: a document's savings cascade (stored
+  ``analysis`` figures, in euros or per inhabitant) as the bars of a waterfall.
 
 Pure Python: nothing here imports CKAN.
 """

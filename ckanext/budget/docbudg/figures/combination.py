@@ -2,10 +2,13 @@
 
 Each year has up to two *bases*: **realised**, the compte administratif (or the compte
 financier unique that replaces it: when a year has both, the CFU), and **voted**, the
-budget primitif, the budget supplémentaire and the décisions modificatives with their
-categories summed (a DM holds the change it votes, so the sum is the year's voted
-budget). A document uploaded twice (same stage and decision number in a year) counts
-once: the latest processed wins.
+credits voted after the year's latest decision (budget primitif, then budget
+supplémentaire, then décisions modificatives by number). A decision carries the credits
+voted before it with its change (``stage_amounts``): the latest one's figures are the
+year's voted budget, where a sum of the decisions would count it once per decision. The
+decisions are checked against each other (``decisions``): the credits after each are
+those the next starts from. A document uploaded twice (same stage and decision number in
+a year) counts once: the latest processed wins.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
-from .big_numbers import total
-from .results import Result, ResultCategory, ResultTree
+from ..messages import Message
+from ..model import Stage
+from ..stage_amounts import amount_words, decision_words
+from .decisions import Decision, DecisionLine, Disagreement, disagreements
+from .results import Result
 
 REALISED = "realised"
 VOTED = "voted"
@@ -46,28 +51,69 @@ class Choice:
 
     year: int
     kind: str
-    document_ids: tuple[str, ...]
-    primitive: str | None = None
-    """The budget primitif among voted documents: without one, the voted figures are
-    amendments only (an execution rate would mean nothing)."""
+    sources: tuple[Source, ...]
+    """The account; or the year's decisions in the order they were voted."""
+
+    @property
+    def document_ids(self) -> tuple[str, ...]:
+        return tuple(source.id for source in self.sources)
+
+    @property
+    def primitive(self) -> str | None:
+        """The budget primitif among the voted documents, when the portal has it."""
+        first = self.sources[0]
+        return first.id if self.kind == VOTED and first.stage == PRIMITIVE else None
 
 
 @dataclass(frozen=True)
 class Basis:
-    """A year's realised or voted figures, and the documents they come from."""
+    """A year's realised or voted figures: one document's, the account or the latest
+    decision with figures."""
 
     choice: Choice
+    source: Source
     result: Result
     own_rules: bool
     """Aggregated with the authority's own rules (its first tree is shown first)."""
+    disagreements: tuple[Disagreement, ...] = ()
+    """Consecutive decisions of the year whose credits do not follow on."""
 
     @property
     def year(self) -> int:
         return self.choice.year
 
     @property
-    def document_ids(self) -> tuple[str, ...]:
-        return self.choice.document_ids
+    def document_id(self) -> str:
+        return self.source.id
+
+    @property
+    def amount_words(self) -> Message:
+        """What the figures count: « Crédits votés après la décision modificative n° 3
+        (MtBudgPrec + MtPrev) »."""
+        document = self.result.document
+        chosen = document.amount_field if document is not None else None
+        return amount_words(_stage(self.source), chosen, self.source.decision)
+
+    @property
+    def without_primitive(self) -> Message | None:
+        """For voted figures without the budget primitif on the portal, what they are."""
+        if self.choice.kind != VOTED or self.choice.primitive is not None:
+            return None
+        stage = _stage(self.source)
+        return Message(
+            "Le budget primitif {year} n'est pas sur le portail : ces montants sont les "
+            "crédits votés après la dernière décision qui y est, {decision}.",
+            "The {year} initial budget is not on the portal: these amounts are the credits "
+            "voted after the latest decision it holds, {decision}.",
+            {
+                "year": self.year,
+                "decision": decision_words(stage, self.source.decision) if stage else "",
+            },
+        )
+
+
+def _stage(source: Source) -> Stage | None:
+    return Stage.__members__.get(source.stage or "")
 
 
 def _latest(sources: list[Source]) -> Source:
@@ -101,89 +147,55 @@ def choose(sources: Iterable[Source]) -> dict[int, dict[str, Choice]]:
     for (year, kind), by_group in sorted(groups.items()):
         if kind == REALISED:
             account = ("CFU", "") if ("CFU", "") in by_group else ("CA", "")
-            ids = (_latest(by_group[account]).id,)
-            primitive = None
+            order = [account]
         else:
             order = sorted(by_group, key=_voted_order)
-            ids = tuple(_latest(by_group[group]).id for group in order)
-            primitive = ids[0] if order[0] == (PRIMITIVE, "") else None  # BP sorts first
-        chosen.setdefault(year, {})[kind] = Choice(year, kind, ids, primitive)
+        found = tuple(_latest(by_group[group]) for group in order)
+        chosen.setdefault(year, {})[kind] = Choice(year, kind, found)
     return chosen
-
-
-def combine(results: Sequence[Result]) -> Result:
-    """Several results summed category by category (matched by id, in order of first
-    appearance, labels of the first); amounts stay exact. Only what pages read is kept:
-    labels, amounts, children and big numbers (checks, formulas and each category's
-    split by direction and section describe one document)."""
-    if len(results) == 1:
-        return results[0]
-    trees: dict[str, ResultTree] = {}
-    for result in results:
-        for tree in result.trees:
-            trees.setdefault(tree.id, ResultTree(tree.id, tree.label, tree.label_en))
-    for tree_id, tree in trees.items():
-        tree.categories = _combine_categories(
-            [t.categories for r in results for t in r.trees if t.id == tree_id]
-        )
-    totals: dict[str, Decimal] = {}
-    for result in results:
-        for key, amount in result.totals.items():
-            totals[key] = totals.get(key, Decimal(0)) + amount
-    return Result(
-        trees=list(trees.values()),
-        totals=totals,
-        big_numbers=total(result.big_numbers for result in results),
-    )
-
-
-def _combine_categories(lists: list[list[ResultCategory]]) -> list[ResultCategory]:
-    merged: dict[str, ResultCategory] = {}
-    children: dict[str, list[list[ResultCategory]]] = {}
-    for categories in lists:
-        for category in categories:
-            into = merged.get(category.id)
-            if into is None:
-                into = merged[category.id] = ResultCategory(
-                    category.id, category.label, category.label_en
-                )
-                children[category.id] = []
-            into.amount += category.amount
-            if category.children:
-                children[category.id].append(category.children)
-    for category_id, category in merged.items():
-        if children[category_id]:
-            category.children = _combine_categories(children[category_id])
-    return list(merged.values())
 
 
 def bases(
     chosen: Mapping[int, Mapping[str, Choice]],
     results: Mapping[str, Result],
     own_rules: Collection[str] = (),
+    lines: Mapping[str, Sequence[DecisionLine]] | None = None,
 ) -> dict[int, dict[str, Basis]]:
-    """The chosen documents' results combined, by year then kind; a choice none of whose
-    documents has a result is left out. ``own_rules``: the documents aggregated with the
-    authority's own rules."""
+    """Each year's figures, by year then kind: the latest chosen document with a result
+    (a choice none of whose documents has one is left out). ``own_rules``: the documents
+    aggregated with the authority's own rules; ``lines``: the voted documents' lines, by
+    id, to check each year's decisions against each other (a document without is not
+    checked)."""
     out: dict[int, dict[str, Basis]] = {}
     for year, kinds in chosen.items():
         for kind, choice in kinds.items():
-            found = [rid for rid in choice.document_ids if rid in results]
+            found = [source for source in choice.sources if source.id in results]
             if not found:
                 continue
+            latest = found[-1]
             out.setdefault(year, {})[kind] = Basis(
                 choice=choice,
-                result=combine([results[rid] for rid in found]),
-                own_rules=any(rid in own_rules for rid in found),
+                source=latest,
+                result=results[latest.id],
+                own_rules=latest.id in own_rules,
+                disagreements=_check(choice, lines or {}) if kind == VOTED else (),
             )
     return out
 
 
+def _check(choice: Choice, lines: Mapping[str, Sequence[DecisionLine]]) -> tuple[Disagreement, ...]:
+    decisions = [
+        Decision(source.id, stage, source.decision, lines[source.id])
+        for source in choice.sources
+        if source.id in lines and (stage := _stage(source)) is not None
+    ]
+    return tuple(disagreements(decisions))
+
+
 def indicator_document(kinds: Mapping[str, Basis]) -> str | None:
-    """Whose key indicators stand for the year: the account's, else the budget
-    primitif's (amendments alone are not a year's budget)."""
-    if REALISED in kinds:
-        return kinds[REALISED].document_ids[0]
-    if VOTED in kinds:
-        return kinds[VOTED].choice.primitive
+    """Whose key indicators stand for the year: the account's, else the latest
+    decision's (its credits are the year's voted budget)."""
+    for kind in KINDS:
+        if kind in kinds:
+            return kinds[kind].document_id
     return None

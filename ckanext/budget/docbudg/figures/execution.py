@@ -16,26 +16,24 @@ class ExecutionRow:
     voted: Decimal | None
     realised: Decimal | None
     rate: Decimal | None = None
-    """Realised ÷ voted (the execution rate): only when the year's voted documents
-    include the budget primitif (amendments alone are changes, not a budget)."""
+    """Realised ÷ voted (the execution rate), when both are known and voted is not nil."""
 
 
 @dataclass
 class Execution:
-    """Voted against realised for one year, at the level shown."""
+    """Voted against realised for one year, at the level shown. Voted is the credits
+    voted after the year's latest decision (``combination``): the whole year's budget,
+    so the rate means something even when the budget primitif is not on the portal."""
 
     year: int
     rows: list[ExecutionRow]
     voted_total: Decimal
     realised_total: Decimal
-    with_primitive: bool
-    """False when the year's voted documents have no budget primitif (amendments only)."""
 
 
 def execution(voted: Basis, realised: Basis, shown: Level, lang: str) -> Execution:
     """The parts of the level shown, voted and realised side by side (matched by id;
     parts nil on both sides are left out)."""
-    with_primitive = voted.choice.primitive is not None
     rows: dict[str, ExecutionRow] = {}
     for kind, basis in ((VOTED, voted), (REALISED, realised)):
         found = level(basis.result, shown.tree_id, shown.node_id, basis.own_rules, lang)
@@ -49,7 +47,7 @@ def execution(voted: Basis, realised: Basis, shown: Level, lang: str) -> Executi
         return sum((getattr(r, kind) or Decimal(0) for r in rows.values()), Decimal(0))
 
     kept = [row for row in rows.values() if row.voted or row.realised]
-    for row in kept if with_primitive else []:
+    for row in kept:
         if row.voted and row.realised is not None:
             row.rate = row.realised / row.voted
-    return Execution(voted.year, kept, total(VOTED), total(REALISED), with_primitive)
+    return Execution(voted.year, kept, total(VOTED), total(REALISED))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .. import indicators as core_indicators
+from . import analysis as core_indicators
 
 KINDS = {"population": "population", "capacite_desendettement": "years"}
 """How a row's values read; any other indicator is an amount of money."""

@@ -28,7 +28,9 @@ from .big_numbers import BigNumbers
 if TYPE_CHECKING:  # the engine imports nothing from here; kept out of import cycles
     from ..aggregation.engine import AggregationResult, Checks, LineResult, NodeResult, Share
 
-FORMAT = "budget-result/1"
+FORMAT = "budget-result/2"
+"""2: figures under the conventions of ``conventions.VERSION`` 2 (asset disposals with
+investment receipts, neutral debt operations apart)."""
 LINES_FORMAT = "budget-lines/1"
 ZERO = Decimal(0)
 
