@@ -43,6 +43,7 @@ ensure_config() {
         "ckan.site_title=Budgets des collectivités (démo ckanext-budget)" \
         "ckan.redis.url=redis://$REDIS_HOST:$REDIS_PORT/0" \
         "ckan.storage_path=$DEMO_DIR/storage" \
+        "ckan.uploads_enabled=true" \
         "ckan.max_resource_size=200" \
         "ckan.plugins=budget budget_pgsearch budget_view scheming_datasets activity" \
         "scheming.dataset_schemas=ckanext.budget.schemas:budget.yaml" \

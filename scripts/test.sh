@@ -3,7 +3,8 @@
 # in ONE pytest run per CKAN version, each in its own virtualenv (.venv-<version>),
 # database (ckan_test_<version>), Redis database and storage folder, so versions never
 # share state. The browser tests drive Debian's Chromium (installed when missing) and
-# inject axe-core from node_modules/ (npm ci from package-lock.json).
+# inject axe-core from node_modules/ (npm ci from package-lock.json). Then, per version,
+# scripts/test_install.sh installs a wheel built from a clean copy as a portal would.
 # Usage: scripts/test.sh [CKAN_VERSION...]   (default: 2.11.6 2.12.0)
 # Extra pytest arguments can be passed through PYTEST_ARGS (e.g. PYTEST_ARGS="-x -k foo").
 set -euo pipefail
@@ -62,6 +63,15 @@ main() {
     run_ruff "$(venv_dir "${versions[0]}")" || failed=1
     for version in "${versions[@]}"; do
         run_suite "$version" || failed=1
+    done
+    # A portal administrator's install: the wheel from a clean copy, CKAN, README settings.
+    for version in "${versions[@]}"; do
+        if bash "$ROOT/scripts/test_install.sh" "$version"; then
+            SUMMARIES+=("CKAN $version: install from a clean wheel OK")
+        else
+            SUMMARIES+=("CKAN $version: install from a clean wheel FAILED")
+            failed=1
+        fi
     done
 
     echo

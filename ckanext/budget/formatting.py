@@ -12,7 +12,7 @@ import functools
 import re
 from decimal import Decimal
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time, get_datetime_format, get_timezone
 from babel.numbers import (
     format_compact_currency,
     format_currency,
@@ -86,3 +86,26 @@ def date(value: datetime.date | datetime.datetime | None, lang: str | None = Non
     if value is None:
         return ""
     return format_date(value, format="long", locale=locale(lang))
+
+
+def date_time(value: datetime.datetime | str | None, lang: str | None = None) -> str:
+    """« 6 décembre 2026, 10:49 » in French, "6 December 2026, 10:49" in English, in the
+    portal's display timezone (a naive value is UTC, as CKAN stores them). Takes the ISO
+    text that actions return too."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    zone = settings.display_timezone()
+    shown = value.astimezone(None if zone == "server" else get_timezone(zone))
+    locale_name = locale(lang)
+    return (
+        get_datetime_format("long", locale=locale_name)
+        .replace("'", "")
+        .format(
+            format_time(shown, format="short", locale=locale_name),
+            format_date(shown, format="long", locale=locale_name),
+        )
+    )

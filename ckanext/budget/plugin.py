@@ -26,7 +26,7 @@ from ckan.lib.plugins import DefaultTranslation
 from flask import Blueprint
 
 from .documents import actions as document_actions
-from .documents import annexes, check, download, processing, signals, storage, upload
+from .documents import annexes, check, download, guide, processing, signals, storage, upload
 from .documents import auth as document_auth
 from .documents import fields as document_fields
 from .documents import helpers as document_helpers
@@ -41,7 +41,11 @@ from .rulesets import helpers as ruleset_helpers
 from .rulesets import jobs as ruleset_jobs
 from .rulesets import signals as ruleset_signals
 from .rulesets.views import BLUEPRINTS as RULES_BLUEPRINTS
+from .schemas import labels as dataset_labels
 from .web import outages, page_cache
+
+LICENSES = Path(__file__).resolve().parent / "schemas" / "licenses.json"
+"""The licence list a portal gets unless it sets ``licenses_group_url`` itself."""
 
 
 def _exported(*modules: ModuleType) -> dict[str, Any]:
@@ -53,6 +57,7 @@ def _blueprints() -> list[Blueprint]:
     return [
         document_views.blueprint,
         check.blueprint,
+        guide.blueprint,
         annexes.blueprint,
         download.blueprint,
         *RULES_BLUEPRINTS,
@@ -64,7 +69,7 @@ def _blueprints() -> list[Blueprint]:
 @tk.blanket.auth_functions(_exported(document_auth, ruleset_auth))
 @tk.blanket.validators(_exported(document_validators))
 @tk.blanket.cli
-@tk.blanket.helpers(_exported(document_helpers, ruleset_helpers))
+@tk.blanket.helpers(_exported(document_helpers, ruleset_helpers, dataset_labels))
 @tk.blanket.blueprints(_blueprints)
 class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
@@ -86,6 +91,9 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
         # The rule editor's optional script; absolute, as webassets matches normalised
         # paths (the budget_view plugin adds the same library: registered once).
         tk.add_resource(str(Path(__file__).resolve().parent / "assets"), "ckanext-budget")
+        # CKAN's own licence list lacks the Licence Ouverte (fr-lo) the budget form proposes.
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = LICENSES.as_uri()
 
     # IConfigurable
 

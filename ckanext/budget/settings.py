@@ -48,3 +48,8 @@ def portal_language() -> str:
     """Language of stored texts (resource names): the portal's default locale."""
     lang = tk.config.get("ckan.locale_default") or "fr"
     return "en" if lang.startswith("en") else "fr"
+
+
+def display_timezone() -> str:
+    """CKAN's ``ckan.display_timezone`` (UTC by default; ``server`` is the host's zone)."""
+    return tk.config.get("ckan.display_timezone") or "UTC"

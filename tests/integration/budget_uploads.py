@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,13 @@ def sample_bytes(relative: str) -> bytes:
     path = SAMPLES / relative
     data = path.read_bytes()
     return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def warnings_sample_bytes() -> bytes:
+    """Montreuil's CA 2021 listing 10 of its 300 grants: the CONCOURS annex then totals less
+    than the grants paid (a validation warning); the real samples have none."""
+    data = sample_bytes("montreuil/Montreuil_CA_2021.xml.gz")
+    return re.sub(rb"<CONCOURS>.*?</CONCOURS>\s*", b"", data, count=290, flags=re.S)
 
 
 def file_storage(data: bytes, filename: str) -> FileStorage:

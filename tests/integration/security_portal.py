@@ -248,6 +248,14 @@ def override_state(portal: Portal, scope: str) -> tuple[str, int] | None:
     return None if record is None else (record.id, record.version)
 
 
+def deleted_rules(portal: Portal, scope: str) -> str:
+    """The id of the rule set deleted last: the organisation's ("site"), else the
+    dataset's of this visibility."""
+    model.Session.expire_all()
+    package_id = portal.datasets[scope]["id"] if scope in VISIBILITIES else None
+    return service.deleted_in(portal.org["id"], package_id)[0].id
+
+
 def restorable(record: Any) -> int:
     """A version of ``record`` whose content differs from the current one."""
     current = service.content(record)
@@ -450,6 +458,7 @@ PAGES: tuple[Page, ...] = (
     ),
     # budget_check
     Page("check form", "GET", "/budget-check", "budget_check.check", PUBLISH),
+    Page("publish guide", "GET", "/budget-publish", "budget_guide.publish", ORG_READ),
     Page(
         "check a file",
         "POST",
@@ -510,6 +519,35 @@ PAGES: tuple[Page, ...] = (
         prepare=RULES_SET,
         state=rules_state,
         changes=True,
+    ),
+    Page(
+        "rules delete confirmation",
+        "GET",
+        RULES + "/delete",
+        "budget_rules.delete",
+        ORG_EDIT,
+        prepare=RULES_SET,
+        state=rules_state,
+    ),
+    Page(
+        "rules undelete",
+        "POST",
+        RULES + "/undelete",
+        "budget_rules.undelete",
+        ORG_EDIT,
+        ok=302,
+        form=lambda p, s: {"ruleset": deleted_rules(p, s)},
+        prepare=on_org(no_rules),
+        state=rules_state,
+        changes=True,
+    ),
+    Page(
+        "rules compare versions",
+        "GET",
+        RULES + "/compare",
+        "budget_rules.compare",
+        ORG_READ,
+        prepare=RULES_SET,
     ),
     Page(
         "rules add tree",
@@ -661,6 +699,35 @@ PAGES: tuple[Page, ...] = (
         prepare=reset_override,
         state=override_state,
         changes=True,
+    ),
+    Page(
+        "dataset rules delete confirmation",
+        "GET",
+        DATASET_RULES + "/delete",
+        "budget_dataset_rules.delete",
+        EDIT,
+        prepare=reset_override,
+        state=override_state,
+    ),
+    Page(
+        "dataset rules undelete",
+        "POST",
+        DATASET_RULES + "/undelete",
+        "budget_dataset_rules.undelete",
+        EDIT,
+        ok=302,
+        form=lambda p, s: {"ruleset": deleted_rules(p, s)},
+        prepare=no_override,
+        state=override_state,
+        changes=True,
+    ),
+    Page(
+        "dataset rules compare versions",
+        "GET",
+        DATASET_RULES + "/compare",
+        "budget_dataset_rules.compare",
+        READ,
+        prepare=reset_override,
     ),
     Page(
         "dataset rules add tree",
@@ -838,6 +905,15 @@ ACTIONS: tuple[Action, ...] = (
         changes=True,
     ),
     Action(
+        "undelete an organisation's rules",
+        "budget_ruleset_undelete",
+        ORG_EDIT,
+        lambda p, s: {"id": deleted_rules(p, s)},
+        prepare=on_org(no_rules),
+        state=rules_state,
+        changes=True,
+    ),
+    Action(
         "create a dataset's rules",
         "budget_ruleset_create",
         EDIT,
@@ -873,6 +949,15 @@ ACTIONS: tuple[Action, ...] = (
         EDIT,
         _dataset,
         prepare=reset_override,
+        state=override_state,
+        changes=True,
+    ),
+    Action(
+        "undelete a dataset's rules",
+        "budget_ruleset_undelete",
+        EDIT,
+        lambda p, s: {"id": deleted_rules(p, s)},
+        prepare=no_override,
         state=override_state,
         changes=True,
     ),

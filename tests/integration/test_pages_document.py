@@ -15,12 +15,12 @@ from ckan.tests import factories
 from ckanext.budget.documents import jobs
 from ckanext.budget.documents import model as db
 
-from .budget_uploads import sample_bytes, upload_resource
+from .budget_uploads import sample_bytes, upload_resource, warnings_sample_bytes
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
 VALID = "crach/Crach_principal_DM2_2021.xml"
-WARNINGS = "montreuil/Montreuil_CA_2021.xml.gz"
+WARNINGS = "montreuil/Montreuil_CA_2021_fewer_grants.xml"  # see document_bytes
 ERRORS = "invalid/totem_mauvais_siret.xml"
 
 
@@ -28,6 +28,10 @@ ERRORS = "invalid/totem_mauvais_siret.xml"
 def dataset() -> dict[str, Any]:
     org = factories.Organization()
     return factories.Dataset(owner_org=org["id"])
+
+
+def document_bytes(fixture: str) -> bytes:
+    return warnings_sample_bytes() if fixture == WARNINGS else sample_bytes(fixture)
 
 
 def resource_url(dataset: dict[str, Any], resource: dict[str, Any], tail: str = "") -> str:
@@ -49,7 +53,7 @@ def text(response: Any) -> str:
 def test_resource_page_shows_status_identity_and_links(
     app: Any, dataset: dict[str, Any], fixture: str, badge: str, sentence: str
 ) -> None:
-    resource = upload_resource(dataset["id"], sample_bytes(fixture), Path(fixture).name)
+    resource = upload_resource(dataset["id"], document_bytes(fixture), Path(fixture).name)
     record = db.get_document(resource["id"])
     response = app.get(resource_url(dataset, resource))
     assert response.status_code == 200
@@ -68,7 +72,7 @@ def test_resource_page_shows_status_identity_and_links(
 
 @pytest.mark.parametrize("fixture", [VALID, WARNINGS, ERRORS])
 def test_report_page_and_json_and_files(app: Any, dataset: dict[str, Any], fixture: str) -> None:
-    resource = upload_resource(dataset["id"], sample_bytes(fixture), Path(fixture).name)
+    resource = upload_resource(dataset["id"], document_bytes(fixture), Path(fixture).name)
     record = db.get_document(resource["id"])
     report = record.validation_report
 
@@ -155,7 +159,7 @@ def test_unknown_files_and_other_resources_are_not_found(app: Any, dataset: dict
 @pytest.mark.ckan_config("ckanext.budget.async_threshold_mb", "1")
 def test_pending_then_failed_documents_say_so(app: Any, dataset: dict[str, Any]) -> None:
     # Larger than the threshold: processed by a background job, which no worker runs here.
-    resource = upload_resource(dataset["id"], sample_bytes(WARNINGS), "ca.xml")
+    resource = upload_resource(dataset["id"], warnings_sample_bytes(), "ca.xml")
     assert db.get_document(resource["id"]).status == db.STATUS_PENDING
 
     page = text(app.get(resource_url(dataset, resource)))

@@ -88,7 +88,7 @@ def test_process_again_queues_the_document_and_says_so(
     response = client.post(action, data={"_csrf_token": csrf(page)})
     assert response.status_code == 200
     after = response.get_data(as_text=True)
-    assert "The document will be processed again." in after
+    assert "The document will be processed again: this page shows when it is done." in after
     assert 'data-budget-status="pending">Waiting for processing</span>' in after
     assert "Read the validation report of the previous processing" in after
     model.Session.expire_all()
@@ -133,7 +133,7 @@ def test_check_page_shows_report_and_anonymisation_and_stores_nothing(
     assert "7 beneficiaries who are natural persons occulted (8 grants)" in page
     assert "seal removed" in page
     assert "<caption>Findings by validation step</caption>" in page
-    assert 'data-budget-status="warnings"' in page
+    assert 'data-budget-status="valid"' in page  # newer schema: information only
     assert storage_files() == before_files
     assert counts() == before_counts
 

@@ -105,13 +105,13 @@ def test_info_tells_the_stage_in_words_and_the_counts(capsys):
     assert payload["header"]["exer"] == 2023
 
 
-def test_validate_exit_code_is_1_on_errors_and_0_on_warnings(capsys):
+def test_validate_exit_code_is_1_on_errors_and_0_otherwise(capsys):
     code, out, _ = run(capsys, "validate", SAMPLES / "invalid/totem_mauvais_siret.xml")
     assert code == 1
     assert out.startswith("Statut : en erreur")
     code, out, _ = run(capsys, "validate", MOHON, "--format", "json")
     assert code == 0
-    assert json.loads(out)["status"] == "warnings"
+    assert json.loads(out)["status"] == "valid"  # newer schema: information only
 
 
 def test_anonymise_writes_the_document_and_the_report(capsys, tmp_path, with_a_person):
@@ -202,7 +202,7 @@ def test_batch_continues_after_a_bad_file_and_writes_a_summary(capsys, tmp_path)
     assert rows["broken.xml"]["status"] == "failed"
     assert rows["broken.xml"]["code"] == "malformed_xml"
     assert rows["bp.xml"]["status"] == "valid"
-    assert rows["sub/cfu.xml.gz"]["status"] == "warnings"
+    assert rows["sub/cfu.xml.gz"]["status"] == "valid"
     assert (out_dir / "bp.scdl-budget.csv").exists()
     assert (out_dir / "sub" / "cfu.xml.gz").exists()
     assert (out_dir / "sub" / "cfu.lines.json").exists()

@@ -239,3 +239,80 @@ def test_what_a_browser_would_run_or_apply_is_refused(change: Any) -> None:
     read_document(document)
     with pytest.raises(errors.UnsafeContent):
         read_document(change(document))
+
+
+@pytest.mark.parametrize(
+    ("payload", "position", "fr", "en", "hint_fr"),
+    [
+        (
+            lambda data: data[: len(data) // 2],
+            None,
+            "le fichier s'arrête avant la fin d'un élément",
+            "the file ends before an element is closed",
+            "coupé pendant l'export",
+        ),
+        (
+            lambda data: b'<?xml version="1.0" encoding="UTF-8"?>\n',
+            (2, None),
+            "aucun élément XML n'a été trouvé",
+            "no XML element was found",
+            "et non un PDF",
+        ),
+        (
+            lambda data: data.replace(b"</Budget>", b"</Budge>"),
+            None,
+            "une balise fermante ne correspond pas à la balise ouverte",
+            "a closing tag does not match the open tag",
+            "Exportez à nouveau",
+        ),
+        (
+            lambda data: b"<a/>\n<b/>",
+            (2, 1),
+            "du contenu suit la fin du document",
+            "content follows the end of the document",
+            "un seul document budgétaire par fichier",
+        ),
+        (
+            lambda data: b"<a x=1/>",
+            (1, 6),
+            "une balise ou un attribut est mal écrit",
+            "a tag or an attribute is badly written",
+            "Exportez à nouveau",
+        ),
+        (
+            lambda data: b"<p:a/>",
+            (1, None),
+            "un préfixe d'espace de noms est utilisé sans être déclaré",
+            "a namespace prefix is used without being declared",
+            "Exportez à nouveau",
+        ),
+    ],
+    ids=["truncated", "declaration-only", "tag-mismatch", "two-roots", "unquoted", "prefix"],
+)
+def test_parser_errors_are_told_in_french_and_english_with_what_to_do(
+    payload, position, fr: str, en: str, hint_fr: str
+) -> None:
+    with pytest.raises(errors.MalformedXML) as info:
+        read_document(payload(hostile.minimal()))
+    error = info.value
+    assert fr in error.text("fr") and en in error.text("en")
+    assert hint_fr in error.hint.text("fr") and error.hint.text("en") != error.hint.text("fr")
+    assert hint_fr in error.text_with_hint("fr")
+    line, column = error.params["line"], error.params["column"]
+    assert isinstance(line, int) and isinstance(column, int) and line >= 1
+    if position is not None:
+        assert line == position[0] and position[1] in (None, column)
+    assert f"ligne {line}, colonne {column}" in error.text("fr")
+    assert f"line {line}, column {column}" in error.text("en")
+    for leaked in ("not finished", "Start tag expected", "mismatch", "expected '>'", "empty"):
+        assert leaked not in error.text("fr")
+
+
+def test_parser_message_does_not_depend_on_earlier_errors_of_the_thread() -> None:
+    """lxml's exception log keeps every earlier error of the thread: the reason is this file's."""
+    for earlier in (b"<a x=1/>", b"<p:a/>"):
+        with pytest.raises(errors.MalformedXML):
+            read_document(earlier)
+    with pytest.raises(errors.MalformedXML) as info:
+        read_document(b"<a></b>")
+    assert "ne correspond pas" in info.value.text("fr")

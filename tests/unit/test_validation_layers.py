@@ -144,24 +144,37 @@ class TestSchema:
         assert finding.path == "Budget/LigneBudget[1]/NouvelElement"
         assert finding.line is not None
 
-    def test_unknown_element_in_a_newer_document_is_a_warning_naming_the_gap(self):
+    def test_unknown_element_in_a_newer_document_is_named_in_one_information_item(self):
         report = check(version(105), add_to_first_line("NouvelElement", V="1"))
-        assert report.status == "warnings"
-        (warning,) = report.warnings
-        assert warning.code == "xsd_newer_element"
-        assert "105" in warning.message.text("fr") and "V95" in warning.message.text("en")
-        assert "xsd_version_newer" in codes(report)
+        assert report.status == "valid"
+        (info,) = report.findings
+        assert info.code == "xsd_version_newer" and info.severity == "info"
+        assert info.message.params["unchecked"] == {"NouvelElement": 1}
+        fr, en = info.message.text("fr"), info.message.text("en")
+        assert "105" in fr and "ne peut donc pas vérifier" in fr and "NouvelElement (1 fois)" in fr
+        assert "cannot check" in en and "NouvelElement (1 time)" in en
+        assert info.hint is not None and "Rien à faire" in info.hint.text("fr")
+
+    def test_newer_document_without_additions_says_everything_was_checked(self):
+        (info,) = check(version(105)).findings
+        assert info.code == "xsd_version_newer" and info.severity == "info"
+        assert "ne peut" not in info.message.text("fr")
+        assert "Everything version 95 knows has been checked" in info.message.text("en")
 
     def test_known_element_out_of_place_in_a_newer_document_is_told_apart(self):
         report = check(version(105), add_to_first_line("Nature", V="60632"))
         (warning,) = report.warnings
         assert warning.code == "xsd_misplaced_element_newer"
+        assert warning.hint is not None and warning.hint.text("fr") != warning.hint.text("en")
 
-    def test_unknown_attribute_error_then_warning_when_newer(self):
+    def test_unknown_attribute_error_then_information_when_newer(self):
         edit = set_attribute("Budget/EnTeteBudget", "id", "X1")
         assert codes(check(edit)) == ["xsd_unknown_attribute"]
         report = check(version(110), edit)
-        assert [f.code for f in report.warnings] == ["xsd_newer_attribute"]
+        assert report.status == "valid"
+        (info,) = report.infos
+        assert info.message.params["unchecked"] == {"id": 1}
+        assert "attributs id (1 fois)" in info.message.text("fr")
 
     def test_missing_required_element_is_an_error_even_when_newer(self):
         def drop_budget(root):
@@ -177,7 +190,8 @@ class TestSchema:
         assert finding.code == "xsd_invalid_value" and finding.severity == "error"
         assert finding.path == "Budget/BlocBudget/NatVote"
         newer = check(version(110), edit)
-        assert [f.code for f in newer.warnings] == ["xsd_newer_value"]
+        assert newer.status == "valid"
+        assert "valeurs hors liste de NatVote (1 fois)" in newer.infos[0].message.text("fr")
 
     def test_bad_amount_is_an_error_without_the_value(self):
         report = check(set_line(0, "MtPrev", "mille euros"))

@@ -28,17 +28,15 @@ def test_sample_list_covers_every_crach_and_saint_malo_file():
     assert len(VALID_SAMPLES) == 5 + 7 + 1
 
 
-def test_montreuil_2021_warns_about_elements_newer_than_v95():
+def test_montreuil_2021_is_valid_and_names_the_element_newer_than_v95():
     _, report = validate_source(SAMPLES / "montreuil/Montreuil_CA_2021.xml.gz")
-    assert report.status == "warnings"
-    newer = [f for f in report.warnings if f.code == "xsd_newer_element"]
-    assert len(newer) == 1  # grouped: one finding per element name
-    finding = newer[0]
-    assert finding.message.params["element"] == "NomOrgaForm"
-    assert finding.message.params["count"] == 39
-    assert finding.path == "Budget/Annexes/DATA_FORMATION/FORMATION[1]/NomOrgaForm"
-    assert "100" in finding.message.text("fr") and "V95" in finding.message.text("en")
-    assert "xsd_version_newer" in report.codes
+    assert report.status == "valid"
+    (finding,) = report.findings
+    assert finding.code == "xsd_version_newer" and finding.severity == "info"
+    assert finding.message.params["unchecked"] == {"NomOrgaForm": 39}
+    assert "100" in finding.message.text("fr") and "NomOrgaForm (39 fois)" in (
+        finding.message.text("fr")
+    )
 
 
 def test_montreuil_2018_v86_is_plainly_valid():
@@ -65,9 +63,9 @@ class TestMohonCfu:
         assert doc is not None and doc.is_cfu
         return report
 
-    def test_no_error(self, report):
-        assert report.errors == []
-        assert report.status == "warnings"
+    def test_valid_with_no_warning(self, report):
+        assert report.errors == [] and report.warnings == []
+        assert report.status == "valid"
 
     def test_cfu_is_reported_as_information(self, report):
         (finding,) = [f for f in report.findings if f.code == "cfu_detected"]
@@ -77,12 +75,16 @@ class TestMohonCfu:
     def test_stage_10_is_not_an_xsd_finding(self, report):
         assert all(f.message.params.get("element") != "NatDec" for f in report.findings)
 
-    def test_version_gap_is_grouped_by_name(self, report):
-        newer = [f for f in report.findings if f.code.startswith("xsd_newer")]
-        assert newer and all(f.severity == "warning" for f in newer)
-        names = [f.message.params.get("element") for f in newer]
-        assert len(names) == len(set(names))
-        assert {"InfoAPCP", "ChapitreNature", "DocumentRapport"} <= set(names)
+    def test_version_gap_is_one_information_item_listing_what_is_unchecked(self, report):
+        (gap,) = [f for f in report.findings if f.layer == "schema"]
+        assert gap.code == "xsd_version_newer" and gap.severity == "info"
+        unchecked = gap.message.params["unchecked"]
+        assert len(unchecked) == 17  # the 17 warnings the portal used to show, one per name
+        assert {"InfoAPCP", "ChapitreNature", "DocumentRapport", "calculated"} <= set(unchecked)
+        fr, en = gap.message.text("fr"), gap.message.text("en")
+        assert "113" in fr and "ne peut donc pas vérifier" in fr and "InfoAPCP (125 fois)" in fr
+        assert "cannot check" in en and "InfoAPCP (125 times)" in en
+        assert "Rien à faire" in gap.hint.text("fr") and "Nothing to do" in gap.hint.text("en")
 
     def test_deleted_accounts_without_amounts_are_information(self, report):
         deleted = [f for f in report.findings if f.code.startswith("nature_deleted")]
@@ -122,3 +124,16 @@ def test_bad_year_value_is_not_quoted():
     _, report = validate_source(SAMPLES / "invalid/totem_mauvaise_annee.xml")
     text = str(report.as_dict())
     assert "en erreur" not in text
+
+
+def test_reading_error_finding_keeps_position_and_specific_hint():
+    data = (SAMPLES / "crach/Crach_lotissement_BP_2022.xml").read_bytes()
+    doc, report = validate_source(data[: len(data) // 3])
+    assert doc is None
+    (finding,) = report.findings
+    assert finding.code == "malformed_xml" and finding.layer == "reading"
+    assert finding.line is not None
+    assert f"ligne {finding.line}" in finding.message.text("fr")
+    assert "s'arrête avant la fin d'un élément" in finding.message.text("fr")
+    assert "coupé pendant l'export" in finding.hint.text("fr")
+    assert "cut during export" in finding.hint.text("en")

@@ -20,14 +20,26 @@ class BudgetDocError(Exception):
         "Le fichier n'a pas pu être lu comme un document budgétaire.",
         "The file could not be read as a budget document.",
     )
+    hint: Message | None = None
+    """What to do, when the message does not say it already."""
 
-    def __init__(self, message: Message | None = None, **params: Any) -> None:
+    def __init__(
+        self, message: Message | None = None, *, hint: Message | None = None, **params: Any
+    ) -> None:
         self.params = params
         self.msg = (message or self.message).with_params(**params)
+        if hint is not None:
+            self.hint = hint
         super().__init__(self.msg.text("en"))
 
     def text(self, lang: str | None = None) -> str:
         return self.msg.text(lang)
+
+    def text_with_hint(self, lang: str | None = None) -> str:
+        """The message followed by what to do, for a place that shows one text only."""
+        if self.hint is None:
+            return self.text(lang)
+        return f"{self.text(lang)} {self.hint.text(lang)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.msg.as_dict()}
@@ -59,10 +71,14 @@ class MissingBudgetPart(NotABudgetDocument):
 class MalformedXML(BudgetDocError):
     code = "malformed_xml"
     message = Message(
-        "Le fichier n'est pas un XML bien formé (ligne {line}, colonne {column} : {reason}). "
-        "Il est peut-être tronqué ou a été modifié à la main : exportez-le à nouveau.",
-        "The file is not well-formed XML (line {line}, column {column}: {reason}). It may be "
-        "truncated or hand-edited: export it again.",
+        "Le fichier n'est pas un XML bien formé, ligne {line}, colonne {column} : {reason}.",
+        "The file is not well-formed XML, line {line}, column {column}: {reason}.",
+    )
+    hint = Message(
+        "Exportez à nouveau le document depuis TotEM ou votre logiciel financier et déposez le "
+        "fichier obtenu sans le modifier.",
+        "Export the document again from TotEM or your finance software and upload the file "
+        "you get without changing it.",
     )
 
 
@@ -72,6 +88,7 @@ class EmptyDocument(MalformedXML):
         "Le fichier est vide. Choisissez le fichier XML du document budgétaire.",
         "The file is empty. Choose the budget document's XML file.",
     )
+    hint = None  # the message says what to do
 
 
 class UnsafeContent(BudgetDocError):

@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from . import errors
+from . import errors, xml_syntax
 from .model import NS, NS_CFU, BudgetDocument
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
@@ -354,19 +354,22 @@ def _parser() -> etree.XMLParser:
 
 
 def _syntax_error(
-    exc: etree.XMLSyntaxError, encoding: str, limits: Limits
+    exc: etree.XMLSyntaxError, log: etree._ListErrorLog, encoding: str, limits: Limits
 ) -> errors.BudgetDocError:
-    last = exc.error_log.last_error if exc.error_log else None
+    """The typed error for a parse that failed; ``log`` is the parser's own log (the
+    exception's holds every earlier error of the thread too)."""
+    last = log.last_error if log else None
     type_name = last.type_name if last is not None else "ERR"
-    line, column = (last.line, last.column) if last is not None else (exc.lineno, 0)
     if "DEPTH" in type_name or "Excessive depth" in (exc.msg or ""):
         return errors.TooDeep(limit=min(limits.max_depth, LIBXML2_MAX_DEPTH))
     if any(word in type_name for word in ("ENCODING", "INVALID_CHAR", "CHARREF")):
         return errors.UnsupportedEncoding(encoding=encoding)
     if "ENTITY" in type_name:
         return errors.UnsafeContent(construct="entité / entity")
-    reason = type_name.removeprefix("ERR_").replace("_", " ").lower()
-    return errors.MalformedXML(line=line, column=column, reason=reason)
+    first = xml_syntax.first_error(log)
+    line, column = (first.line, first.column) if first is not None else (exc.lineno, 0)
+    found = xml_syntax.syntax_reason(first)
+    return errors.MalformedXML(line=line, column=column, reason=found.reason, hint=found.hint)
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
@@ -410,12 +413,14 @@ def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BudgetDocument:
     """Parse already-loaded XML bytes (see :func:`load_bytes`) into a document."""
     data, encoding = _prepared(data)
     _refuse_dtd(data, encoding)
+    parser = _parser()
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, encoding, limits) from None
+        raise _syntax_error(exc, parser.error_log, encoding, limits) from None
     except ValueError as exc:  # lxml: unicode strings with declarations, bad input
-        raise errors.MalformedXML(line=1, column=1, reason="invalid input") from exc
+        found = xml_syntax.syntax_reason(None)
+        raise errors.MalformedXML(line=1, column=1, reason=found.reason, hint=found.hint) from exc
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise errors.UnsafeContent(construct="DOCTYPE (DTD)")

@@ -147,7 +147,11 @@ def budget_validate(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     except errors.BudgetDocError as error:
         return {
             "readable": False,
-            "error": {"code": error.code, "message": error.text(lang)},
+            "error": {
+                "code": error.code,
+                "message": error.text(lang),
+                "hint": error.hint.text(lang) if error.hint else None,
+            },
             "validation": None,
         }
     finally:

@@ -7,6 +7,7 @@ Money is formatted from ``Decimal`` by Babel's locale data: « 1 234,56 € » i
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from ckan.plugins import toolkit as tk
@@ -23,6 +24,8 @@ __all__ = [
     "budget_annexes",
     "budget_badge_class",
     "budget_big_number_definitions",
+    "budget_date",
+    "budget_datetime",
     "budget_document",
     "budget_embed_code",
     "budget_export_label",
@@ -32,11 +35,15 @@ __all__ = [
     "budget_left_out",
     "budget_money",
     "budget_number",
+    "budget_refresh_seconds",
     "budget_resource_badge",
     "budget_section_label",
     "budget_severity_label",
     "budget_status_label",
 ]
+
+REFRESH_SECONDS = 5
+"""Short enough to see a small document done soon, long enough not to load the portal."""
 
 BADGE_CLASSES = {
     "valid": "bg-success",
@@ -56,6 +63,22 @@ def budget_money(value: Decimal | int | str | None) -> str:
 def budget_number(value: int | Decimal | None) -> str:
     """« 1 431 » in French, "1,431" in English."""
     return formatting.number(value)
+
+
+def budget_date(value: datetime.date | datetime.datetime | None) -> str:
+    """« 6 décembre 2026 » in French, "6 December 2026" in English."""
+    return formatting.date(value)
+
+
+def budget_datetime(value: datetime.datetime | str | None) -> str:
+    """« 6 décembre 2026, 10:49 » in French, "6 December 2026, 10:49" in English."""
+    return formatting.date_time(value)
+
+
+def budget_refresh_seconds(resource_id: str) -> int | None:
+    """How often the resource page reloads itself (``<meta http-equiv="refresh">``, no
+    JavaScript) while its document waits for or undergoes processing; None otherwise."""
+    return REFRESH_SECONDS if presenters.processing_underway(resource_id) else None
 
 
 def budget_big_number_definitions() -> dict[str, str]:

@@ -9,6 +9,7 @@ with the ``budget_*`` helpers. Nothing here reads the document itself.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from . import jobs
 from . import model as db
 from .labels import dm_number, in_language, stage_label
 
+UNDERWAY = (db.STATUS_PENDING, db.STATUS_RUNNING)
 _REPORT_FIELDS = {f.name for f in dataclasses.fields(AnonymisationReport)} - {"paths"}
 
 
@@ -105,6 +107,8 @@ class DocumentView:
     amount_words: str = ""
     """What the key figures count (« Crédits votés après la décision modificative n° 3
     (MtBudgPrec + MtPrev) »)."""
+    processed: datetime.datetime | None = None
+    """When the document was last processed (shown in the reader's language)."""
 
     @property
     def badge(self) -> str:
@@ -154,10 +158,18 @@ def document_view(resource_id: str, *, with_figures: bool = True) -> DocumentVie
         ],
         realised=record.stage in REALISED_STAGES,
         amount_words=document_amount_words(record.stage, record.num_dec, lang),
+        processed=record.processed,
     )
     if with_figures and status == db.STATUS_DONE:
         view.key_figures = key_figures(record)
     return view
+
+
+def processing_underway(resource_id: str) -> bool:
+    """Whether the document waits for or undergoes processing, as its page shows it: the
+    page then reloads itself until the status settles."""
+    record = db.get_document(resource_id)
+    return record is not None and jobs.shown_status(record)[0] in UNDERWAY
 
 
 def document_amount_words(stage: str | None, num_dec: str | None, lang: str) -> str:

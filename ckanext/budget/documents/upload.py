@@ -115,7 +115,7 @@ def default_name(header: DocumentHeader, lang: str) -> str:
 
 def _reject(error: errors.BudgetDocError | tk.ValidationError | str) -> tk.ValidationError:
     lang = settings.current_language()
-    message = error.text(lang) if isinstance(error, errors.BudgetDocError) else str(error)
+    message = error.text_with_hint(lang) if isinstance(error, errors.BudgetDocError) else str(error)
     return tk.ValidationError({"upload": [message]})
 
 

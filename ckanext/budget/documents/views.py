@@ -74,7 +74,7 @@ def reprocess(id: str, resource_id: str) -> Response:
         tk.h.flash_error(presenters.pick(db.get_document(resource_id).status_reason))
     else:
         tk.h.flash_success(
-            tk._("The document will be processed again. Reload this page in a few moments.")
+            tk._("The document will be processed again: this page shows when it is done.")
         )
     package = target.package
     return tk.redirect_to(

@@ -54,7 +54,7 @@ from ..documents.presenters import badge_word, stage_words
 from ..documents.results import figures_current
 from ..rulesets import jobs, service
 from ..rulesets.model import AggregationRecord
-from . import cache
+from . import cache, placement
 from .constants import VIEW_TYPE
 
 MAX_COMPARED = 8
@@ -267,6 +267,10 @@ class BudgetPage:
     n° 3 (MtBudgPrec + MtPrev) »)."""
     voted: VotedFigures | None = None
     """The year's voted figures, when it has some (shown, or compared in the execution)."""
+    unplaced: list[DocumentRef] = field(default_factory=list)
+    """Processed documents whose year or stage is unknown: explored nowhere (``placement``)."""
+    with_errors: list[DocumentRef] = field(default_factory=list)
+    """The documents behind the figures shown that have validation errors."""
 
     @property
     def stages(self) -> list[str]:
@@ -428,6 +432,16 @@ def build(
         computing=[by_id[d.resource_id] for d in computing],
         amount_words=basis.amount_words.text(lang) if basis else "",
         voted=_voted(kinds.get(VOTED), by_id, lang),
+        unplaced=[
+            by_id[d.resource_id]
+            for d in documents
+            if d.status == db.STATUS_DONE and not placement.placed(d)
+        ],
+        with_errors=[
+            by_id[rid]
+            for rid in (basis.choice.document_ids if basis else ())
+            if rid in records and placement.has_errors(records[rid])
+        ],
     )
 
 

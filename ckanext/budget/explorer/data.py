@@ -22,6 +22,7 @@ from ..documents import model as db
 from ..documents.jobs import shown_status
 from ..documents.presenters import document_amount_words, stage_words
 from ..rulesets import jobs, service
+from . import placement
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Explorer:
     amount_words: str = ""
     """What the figures count (« Crédits votés après la décision modificative n° 3
     (MtBudgPrec + MtPrev) »): the stage's own amount, or the one the rules chose."""
+    with_errors: bool = False
+    """Validation found errors: the figures are shown under a warning (``placement``)."""
 
 
 def explorer(
@@ -52,14 +55,26 @@ def explorer(
     realised = document.stage in REALISED_STAGES
     heading = stage_words(document.stage, document.num_dec, document.exercice, lang)
     status = shown_status(document)[0]  # an interrupted job shows as failed, as elsewhere
+    if status == db.STATUS_DONE and not placement.placed(document):
+        status = placement.UNPLACED  # explored nowhere, as on the budget page
     if status != db.STATUS_DONE:
         return Explorer(resource_id, status, heading, realised, None, BigNumbers(), None)
+    with_errors = placement.has_errors(document)
     own_words = document_amount_words(document.stage, document.num_dec, lang)
     aggregation = jobs.current_or_queue(document)
     if aggregation is None:
         numbers = BigNumbers.stored(document.big_numbers) or BigNumbers()
         return Explorer(
-            resource_id, status, heading, realised, None, numbers, None, True, own_words
+            resource_id,
+            status,
+            heading,
+            realised,
+            None,
+            numbers,
+            None,
+            True,
+            own_words,
+            with_errors,
         )
     result = service.result(aggregation)
     stage = Stage.__members__.get(document.stage or "")
@@ -76,6 +91,7 @@ def explorer(
         result.big_numbers,
         found,
         amount_words=amount_words(stage, counted, document.num_dec).text(lang),
+        with_errors=with_errors,
     )
 
 

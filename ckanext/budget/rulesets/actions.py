@@ -33,6 +33,7 @@ __all__ = [
     "budget_ruleset_list",
     "budget_ruleset_restore",
     "budget_ruleset_show",
+    "budget_ruleset_undelete",
     "budget_ruleset_update",
 ]
 
@@ -73,6 +74,8 @@ def _ruleset_dict(record: RuleSetRecord, number: int | None = None) -> dict[str,
         "author": saved.author,
         "created": _iso(record.created),
         "updated": _iso(saved.created),
+        "deleted": _iso(record.deleted),
+        "deleted_by": record.deleted_by,
         "rules": saved.content,
     }
 
@@ -193,7 +196,8 @@ def budget_ruleset_show(context: Any, data_dict: dict[str, Any]) -> dict[str, An
 
 @tk.side_effect_free
 def budget_ruleset_list(context: Any, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rule sets of an organisation: its own first, then its datasets' overrides.
+    """Rule sets of an organisation: its own first, then its datasets' overrides; for its
+    editors, then the deleted ones that can be restored (``deleted`` set).
 
     :param organization: the organisation's name or id
     """
@@ -202,8 +206,11 @@ def budget_ruleset_list(context: Any, data_dict: dict[str, Any]) -> list[dict[st
     if group is None or not group.is_organization:
         raise tk.ObjectNotFound(tk._("Organization not found"))
     tk.check_access("budget_ruleset_list", context, {"organization": group.id})
+    records = service.of_organization(group.id)
+    if _can("budget_ruleset_create", context, group.id, key="owner_org"):
+        records += service.deleted_in(group.id, every=True)
     out = []
-    for record in service.of_organization(group.id):
+    for record in records:
         if record.package_id and not _can("package_show", context, record.package_id):
             continue
         out.append(
@@ -214,14 +221,15 @@ def budget_ruleset_list(context: Any, data_dict: dict[str, Any]) -> list[dict[st
                 "label": record.label,
                 "version": record.version,
                 "updated": _iso(record.updated),
+                "deleted": _iso(record.deleted),
             }
         )
     return out
 
 
-def _can(auth: str, context: Any, object_id: str) -> bool:
+def _can(auth: str, context: Any, object_id: str, key: str = "id") -> bool:
     try:
-        tk.check_access(auth, dict(context), {"id": object_id})
+        tk.check_access(auth, dict(context), {key: object_id})
     except tk.NotAuthorized:
         return False
     return True
@@ -291,16 +299,31 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
     }
 
 
-def budget_ruleset_delete(context: Any, data_dict: dict[str, Any]) -> None:
-    """Delete a rule set and its history; its documents use the next rules that apply
-    (the organisation's, else the default ones).
+def budget_ruleset_delete(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Delete a rule set: its documents use the next rules that apply (the
+    organisation's, else the default ones). It is kept with its history, readable by its
+    editors, and can be restored (``budget_ruleset_undelete``).
 
     :param id: the rule set (or :param organization / :param package_id)
     """
     data_dict = validated(data_dict, schema.ruleset_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_delete", context, {"id": record.id})
-    service.delete(record)
+    entry = service.delete(record, _author(context))
+    return {**_ruleset_dict(record, entry.version), **_version_dict(entry)}
+
+
+def budget_ruleset_undelete(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Restore a deleted rule set: it applies again, as it was when deleted (a new entry
+    in its history). Refused while other rules apply in its place.
+
+    :param id: the deleted rule set (``budget_ruleset_list`` lists them for editors)
+    """
+    data_dict = validated(data_dict, schema.undelete_schema(), context)
+    record = _record(data_dict)
+    tk.check_access("budget_ruleset_undelete", context, {"id": record.id})
+    entry = service.undelete(record, _author(context))
+    return {**_ruleset_dict(record, entry.version), **_version_dict(entry)}
 
 
 @tk.side_effect_free

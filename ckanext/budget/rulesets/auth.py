@@ -2,7 +2,8 @@
 
 Writing: editors and admins of the owning organisation (sysadmins always pass before
 these functions run). Reading a rule set: whoever can see the organisation (a dataset
-override: whoever can see the dataset). Aggregations follow the dataset's visibility.
+override: whoever can see the dataset); a deleted one (kept to be restored): its editors.
+Aggregations follow the dataset's visibility.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "budget_ruleset_list",
     "budget_ruleset_restore",
     "budget_ruleset_show",
+    "budget_ruleset_undelete",
     "budget_ruleset_update",
 ]
 
@@ -53,6 +55,8 @@ def _read_existing(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     record = service.get(str(data_dict.get("id") or ""))
     if record is None:
         return {"success": False}
+    if record.deleted is not None:
+        return _can_edit(context, record.owner_org)
     if record.package_id:
         return authz.is_authorized("package_show", context, {"id": record.package_id})
     return authz.is_authorized("organization_show", context, {"id": record.owner_org})
@@ -71,6 +75,10 @@ def budget_ruleset_delete(context: Any, data_dict: dict[str, Any]) -> dict[str, 
 
 
 def budget_ruleset_restore(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+    return _edit_existing(context, data_dict)
+
+
+def budget_ruleset_undelete(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     return _edit_existing(context, data_dict)
 
 

@@ -2,11 +2,13 @@
 ("2 catégories ajoutées, formule de DF.1.2 modifiée") in the reader's language.
 
 Changes are computed on the core's rule sets (``RuleSet``), category by id within each
-tree, so a rename, a move and a formula edit are told apart.
+tree, so a rename, a move and a formula edit are told apart. :func:`compare` gives the
+same changes between any two versions as a before/after to read, category by category.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ckan.plugins import toolkit as tk
@@ -134,6 +136,10 @@ def describe(items: list[dict[str, Any]], restored_from: int | None = None) -> s
         count = len(ids)
         if kind == "created":
             parts.append(tk._("rule set created"))
+        elif kind == "deleted":
+            parts.append(tk._("rule set deleted (documents used the default rules)"))
+        elif kind == "undeleted":
+            parts.append(tk._("deleted rule set restored"))
         elif kind == "label":
             parts.append(tk._("rule set renamed"))
         elif kind == "selection":
@@ -180,3 +186,102 @@ def describe(items: list[dict[str, Any]], restored_from: int | None = None) -> s
             )
     text = ", ".join(parts) or tk._("no change")
     return text[:1].upper() + text[1:]
+
+
+# --- a before/after of two versions ---------------------------------------------------------
+
+
+def shown_formula(category: Category | None) -> str | None:
+    """A leaf's formula as the rule-set pages show it (None for a category with
+    sub-categories: their formulas make its total)."""
+    if category is None or not category.is_leaf:
+        return None
+    return category.formula_text or ""
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    """One category of a tree as it was and as it is: ``before`` or ``after`` is None
+    when it was added or removed."""
+
+    id: str
+    before: Category | None
+    after: Category | None
+    parent_before: str | None = None
+    parent_after: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.before is None:
+            return "added"
+        return "removed" if self.after is None else "changed"
+
+    @property
+    def renamed(self) -> bool:
+        return self.kind == "changed" and self.before.label != self.after.label
+
+    @property
+    def formula_changed(self) -> bool:
+        return self.kind == "changed" and shown_formula(self.before) != shown_formula(self.after)
+
+    @property
+    def moved(self) -> bool:
+        return self.kind == "changed" and self.parent_before != self.parent_after
+
+    @property
+    def formula_before(self) -> str | None:
+        return shown_formula(self.before)
+
+    @property
+    def formula_after(self) -> str | None:
+        return shown_formula(self.after)
+
+
+@dataclass(frozen=True)
+class TreeComparison:
+    """A tree's categories that differ between two versions, in the newer one's order
+    (removed ones after)."""
+
+    id: str
+    label_before: str | None
+    label_after: str | None
+    categories: list[CategoryChange] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        if self.label_before is None:
+            return "added"
+        return "removed" if self.label_after is None else "changed"
+
+
+def _in_order(tree: Tree | None) -> list[str]:
+    return [c.id for c, _ in tree.walk()] if tree else []
+
+
+def compare(old: RuleSet, new: RuleSet) -> list[TreeComparison]:
+    """The trees of ``old`` and ``new`` that differ, each with its categories added,
+    removed, renamed, moved or whose formula changed (unchanged ones are left out)."""
+    old_trees = {t.id: t for t in old.trees}
+    new_trees = {t.id: t for t in new.trees}
+    out: list[TreeComparison] = []
+    for tree_id in [*new_trees, *(t for t in old_trees if t not in new_trees)]:
+        old_tree, new_tree = old_trees.get(tree_id), new_trees.get(tree_id)
+        before, after = _categories(old_tree), _categories(new_tree)
+        order = _in_order(new_tree) + [c for c in _in_order(old_tree) if c not in after]
+        changes = [
+            CategoryChange(
+                cid,
+                before.get(cid, (None, None))[1],
+                after.get(cid, (None, None))[1],
+                before.get(cid, (None, None))[0],
+                after.get(cid, (None, None))[0],
+            )
+            for cid in order
+        ]
+        changed = [
+            c for c in changes if c.kind != "changed" or c.renamed or c.moved or (c.formula_changed)
+        ]
+        labels = (old_tree.label if old_tree else None, new_tree.label if new_tree else None)
+        if changed or labels[0] != labels[1]:
+            out.append(TreeComparison(tree_id, *labels, changed))
+    return out

@@ -32,6 +32,10 @@ class RuleSetRecord(tk.BaseModel):
     """The current version number (the latest saved)."""
     created = sa.Column(sa.DateTime(timezone=True), default=now)
     updated = sa.Column(sa.DateTime(timezone=True), default=now)
+    deleted = sa.Column(sa.DateTime(timezone=True), nullable=True)
+    """When it was deleted (revision ``0010_budget_ruleset_soft_delete``): a deleted rule
+    set applies to nothing but keeps its versions, and can be restored."""
+    deleted_by = sa.Column(sa.UnicodeText, nullable=True)
 
 
 class RuleSetVersionRecord(tk.BaseModel):

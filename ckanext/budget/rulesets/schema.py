@@ -118,6 +118,12 @@ def restore_schema(not_empty: Validator, int_validator: Validator) -> Schema:
 
 
 @tk.validator_args
+def undelete_schema(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    """A deleted rule set, by ``id`` (an organisation or a dataset may have several)."""
+    return {"id": [strip_text, not_empty, unicode_safe]}
+
+
+@tk.validator_args
 def aggregate_schema(
     if_empty_same_as: ValidatorFactory,
     ignore_empty: Validator,

@@ -3,10 +3,11 @@
 Which rules apply to a document: its dataset's override, else its organisation's rule
 set, else the default trees of its plan de comptes (``default_ruleset``). Every save is a
 new version (restoring an old one too), and says which documents it concerns
-(``signals.rules_changed``). A document's aggregation is stored with the rule-set version
-and the content hash that produced it (:func:`store`); reads take it only while it is up
-to date (:func:`current`) and never compute one: ``jobs`` does, in the pass that processes
-the document, and after a rule-set change.
+(``signals.rules_changed``). Deleting a rule set keeps it and its versions (it applies to
+nothing until it is restored): nothing is lost by a click. A document's aggregation is
+stored with the rule-set version and the content hash that produced it (:func:`store`);
+reads take it only while it is up to date (:func:`current`) and never compute one:
+``jobs`` does, in the pass that processes the document, and after a rule-set change.
 """
 
 from __future__ import annotations
@@ -58,26 +59,43 @@ def get(ruleset_id: str) -> RuleSetRecord | None:
     return model.Session.get(RuleSetRecord, ruleset_id)
 
 
+def _live():
+    return model.Session.query(RuleSetRecord).filter(RuleSetRecord.deleted.is_(None))
+
+
 def for_organization(org_id: str) -> RuleSetRecord | None:
     return (
-        model.Session.query(RuleSetRecord)
+        _live()
         .filter(RuleSetRecord.owner_org == org_id, RuleSetRecord.package_id.is_(None))
         .one_or_none()
     )
 
 
 def for_package(package_id: str) -> RuleSetRecord | None:
-    return (
-        model.Session.query(RuleSetRecord)
-        .filter(RuleSetRecord.package_id == package_id)
-        .one_or_none()
+    return _live().filter(RuleSetRecord.package_id == package_id).one_or_none()
+
+
+def deleted_in(
+    org_id: str, package_id: str | None = None, *, every: bool = False
+) -> list[RuleSetRecord]:
+    """The deleted rule sets of an organisation (``package_id``: of one of its datasets;
+    ``every``: its own and its datasets'), the latest deleted first: what can be restored."""
+    query = model.Session.query(RuleSetRecord).filter(
+        RuleSetRecord.owner_org == org_id, RuleSetRecord.deleted.isnot(None)
     )
+    if not every:
+        query = query.filter(
+            RuleSetRecord.package_id == package_id
+            if package_id
+            else RuleSetRecord.package_id.is_(None)
+        )
+    return query.order_by(RuleSetRecord.deleted.desc()).all()
 
 
 def of_organization(org_id: str) -> list[RuleSetRecord]:
-    """The organisation's rule set first, then its datasets' overrides."""
+    """The organisation's rule set first, then its datasets' overrides (not deleted)."""
     return (
-        model.Session.query(RuleSetRecord)
+        _live()
         .filter(RuleSetRecord.owner_org == org_id)
         .order_by(RuleSetRecord.package_id.isnot(None), RuleSetRecord.created)
         .all()
@@ -181,6 +199,11 @@ def save(
     version the editor started from), a rule set saved meanwhile by someone else is not
     overwritten: the save is refused and says which version is current."""
     record = _lock(record)
+    if record.deleted is not None:
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {"id": [tk._("This rule set is deleted: restore it before changing it.")]}
+        )
     if base_version is not None and base_version != record.version:
         current = record.version
         model.Session.rollback()
@@ -232,12 +255,73 @@ def restore(record: RuleSetRecord, number: int, author: str | None) -> RuleSetVe
     return saved
 
 
-def delete(record: RuleSetRecord) -> None:
-    """Remove a rule set and its versions; its documents go back to the next rules."""
+def _history_entry(record: RuleSetRecord, author: str | None, kind: str) -> RuleSetVersionRecord:
+    """A version that keeps the content and says the rule set was deleted or restored
+    (``kind``): the history tells when and by whom, and the documents' figures, stored
+    with the version that produced them, are computed again."""
+    entry = RuleSetVersionRecord(
+        ruleset_id=record.id,
+        version=record.version + 1,
+        content=content(record),
+        changes=[{"kind": kind}],
+        author=author,
+        created=now(),
+    )
+    model.Session.add(entry)
+    record.version = entry.version
+    record.updated = entry.created
+    return entry
+
+
+def delete(record: RuleSetRecord, author: str | None) -> RuleSetVersionRecord:
+    """Set a rule set aside, its versions kept: its documents go back to the next rules
+    (the organisation's, else the default ones) until it is restored (:func:`undelete`)."""
+    record = _lock(record)
+    if record.deleted is not None:
+        model.Session.rollback()
+        raise tk.ValidationError({"id": [tk._("This rule set is already deleted.")]})
     resource_ids = [d.resource_id for d in documents_in_scope(record)]
-    model.Session.delete(record)
+    entry = _history_entry(record, author, "deleted")
+    record.deleted, record.deleted_by = entry.created, author
     model.Session.commit()
     signals.rules_changed.send(record.id, resource_ids=resource_ids)
+    return entry
+
+
+def undelete(record: RuleSetRecord, author: str | None) -> RuleSetVersionRecord:
+    """Make a deleted rule set apply again, as it was (a new entry in its history); refused
+    while another rule set applies in its place."""
+    record = _lock(record)
+    if record.deleted is None:
+        model.Session.rollback()
+        raise tk.ValidationError({"id": [tk._("This rule set is not deleted.")]})
+    in_place = (
+        for_package(record.package_id) if record.package_id else for_organization(record.owner_org)
+    )
+    if in_place is not None:
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {
+                "id": [
+                    tk._(
+                        "Other rules apply here now ({label}): delete them first to restore these."
+                    ).format(label=in_place.label)
+                ]
+            }
+        )
+    entry = _history_entry(record, author, "undeleted")
+    record.deleted, record.deleted_by = None, None
+    try:
+        model.Session.commit()
+    except sa.exc.IntegrityError:  # other rules created meanwhile (unique indexes)
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {"id": [tk._("Other rules apply here now: delete them first to restore these.")]}
+        ) from None
+    signals.rules_changed.send(
+        record.id, resource_ids=[d.resource_id for d in documents_in_scope(record)]
+    )
+    return entry
 
 
 # --- documents and their aggregation ------------------------------------------------------
@@ -251,8 +335,10 @@ def documents_in_scope(record: RuleSetRecord) -> list[db.BudgetDocumentRecord]:
     if record.package_id:
         query = query.filter(db.BudgetDocumentRecord.package_id == record.package_id)
     else:
-        overridden = model.Session.query(RuleSetRecord.package_id).filter(
-            RuleSetRecord.package_id.isnot(None)
+        overridden = (
+            _live()
+            .with_entities(RuleSetRecord.package_id)
+            .filter(RuleSetRecord.package_id.isnot(None))
         )
         query = (
             query.join(model.Package, model.Package.id == db.BudgetDocumentRecord.package_id)

@@ -4,13 +4,16 @@ and a dataset's own override of them (``/dataset/<id>/budget-rules``), see :mod:
 Server-rendered forms (POST with CSRF token) that work without JavaScript: the tree with
 its categories, a page per category (rename, formula with a preview on a chosen document,
 move, delete, add a sub-category), the checks of every document, the history with
-restore, import and export. With JavaScript, the formula field also asks
+restore and a before/after of any two versions, import and export. Deleting a rule set
+asks for confirmation and keeps it: its editors find it on the index, with its history,
+and can restore it. With JavaScript, the formula field also asks
 ``preview.json`` as the user types. Every change goes through the ``budget_ruleset_*``
 actions, so permissions and versioning are the API's.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +31,8 @@ from ..docbudg.aggregation import (
 from ..docbudg.aggregation.mapping import MAPPING_ROLES
 from ..docbudg.aggregation.ruleset import RuleSet, Tree
 from ..docbudg.nomenclature import find_plan
-from . import editing, helpers, jobs, preview, service
+from . import diff, editing, helpers, jobs, preview, service
+from .imports import FORMATS as IMPORT_FORMATS
 from .model import RuleSetRecord
 from .scope import DATASET, ORGANIZATION, Scope, context, current, editor
 
@@ -79,6 +83,28 @@ def _record_or_404(scope: Scope) -> RuleSetRecord:
     if record is None:
         tk.abort(404, tk._("This organization has no rule set yet."))
     return record
+
+
+def _kept_or_404(scope: Scope) -> RuleSetRecord:
+    """The scope's rule set, or the one named by ``?ruleset=`` (a deleted one of this
+    scope: its history stays readable by editors, the action checks who reads)."""
+    wanted = request.args.get("ruleset")
+    if not wanted:
+        return _record_or_404(scope)
+    record = service.get(wanted)
+    package_id = scope.package["id"] if scope.package else None
+    if record is None or (record.owner_org, record.package_id) != (scope.org["id"], package_id):
+        return tk.abort(404, tk._("Rule set not found"))
+    return record
+
+
+def _history_of(record: RuleSetRecord) -> list[dict[str, Any]]:
+    """The versions as the action gives them, their dates as datetimes for the page."""
+    try:
+        versions = tk.get_action("budget_ruleset_history")(context(), {"id": record.id})
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this rule set."))
+    return [{**v, "created": datetime.datetime.fromisoformat(v["created"])} for v in versions]
 
 
 def _render(template: str, scope: Scope, **extra: Any) -> str:
@@ -138,7 +164,10 @@ def _lang() -> str:
 def index(id: str) -> str:
     scope = current(id)
     record = scope.record()
-    extra: dict[str, Any] = {"record": record, "inherited": scope.inherited()}
+    extra: dict[str, Any] = {"record": record, "inherited": scope.inherited(), "deleted": []}
+    if scope.can_edit():
+        package_id = scope.package["id"] if scope.package else None
+        extra["deleted"] = service.deleted_in(scope.org["id"], package_id)
     if record is not None:
         extra["trees"] = [(tree, list(tree.walk())) for tree in service.ruleset(record).trees]
         extra["last"] = service.version(record)
@@ -193,17 +222,62 @@ def _defaults_for(scope: Scope) -> RuleSet:
     return rules
 
 
-@_route("/delete", methods=["POST"])
+@_route("/delete", methods=["GET", "POST"])
 def delete(id: str):
+    """GET: what deleting would do, and a confirmation form; POST: delete (kept, to be
+    restored from the index)."""
     scope = editor(id)
     record = _record_or_404(scope)
+    if request.method == "GET":
+        affected: dict[str, dict[str, Any]] = {}
+        for document in service.documents_in_scope(record):
+            package = model.Package.get(document.package_id)
+            found = affected.setdefault(document.package_id, {"package": package, "docs": []})
+            found["docs"].append(_document_label(document))
+        overrides = [] if scope.package else service.of_organization(scope.org["id"])[1:]
+        return _render(
+            "delete.html",
+            scope,
+            record=record,
+            affected=list(affected.values()),
+            inherited=scope.inherited(),
+            overrides=len(overrides),
+        )
     tk.get_action("budget_ruleset_delete")(context(), {"id": record.id})
     if scope.package:
         tk.h.flash_success(
-            tk._("The rules of this dataset were deleted: it uses its organization's again.")
+            tk._(
+                "The rules of this dataset were deleted: it uses its organization's again. "
+                "They are kept below: restore them to apply them again."
+            )
         )
     else:
-        tk.h.flash_success(tk._("The rule set was deleted: documents use the default rules."))
+        tk.h.flash_success(
+            tk._(
+                "The rule set was deleted: documents use the default rules. It is kept "
+                "below: restore it to apply it again."
+            )
+        )
+    return scope.redirect("index")
+
+
+@_route("/undelete", methods=["POST"])
+def undelete(id: str):
+    """Restore a deleted rule set of this scope (named by the form's ``ruleset``)."""
+    scope = editor(id)
+    record = service.get(request.form.get("ruleset", ""))
+    package_id = scope.package["id"] if scope.package else None
+    if record is None or (record.owner_org, record.package_id) != (scope.org["id"], package_id):
+        return tk.abort(404, tk._("Rule set not found"))
+    try:
+        result = tk.get_action("budget_ruleset_undelete")(context(), {"id": record.id})
+        tk.h.flash_success(
+            tk._(
+                "The rule set « {label} » was restored and applies again (version {version})."
+            ).format(label=record.label, version=result["version"])
+        )
+    except tk.ValidationError as error:
+        tk.h.flash_error(" ".join(_errors(error)))
     return scope.redirect("index")
 
 
@@ -387,9 +461,41 @@ def checks(id: str) -> str:
 @_route("/history", methods=["GET"])
 def history(id: str) -> str:
     scope = current(id)
-    record = _record_or_404(scope)
-    versions = tk.get_action("budget_ruleset_history")(context(), {"id": record.id})
+    record = _kept_or_404(scope)
+    versions = _history_of(record)
     return _render("history.html", scope, record=record, versions=versions)
+
+
+def _version_number(name: str, default: int, versions: list[int]) -> int:
+    """A version chosen in the comparison form (404 for one that does not exist)."""
+    value = request.args.get(name, "").strip() or str(default)
+    if not value.isdigit() or int(value) not in versions:
+        return tk.abort(404, tk._("No such version of the rule set."))
+    return int(value)
+
+
+@_route("/compare", methods=["GET"])
+def compare(id: str) -> str:
+    """Two versions side by side (``from``, ``to``; default: the previous and the
+    current one): the categories and formulas that differ."""
+    scope = current(id)
+    record = _kept_or_404(scope)
+    versions = _history_of(record)
+    numbers = [v["version"] for v in versions]
+    newer = _version_number("to", record.version, numbers)
+    older = _version_number("from", max(newer - 1, 1), numbers)
+    return _render(
+        "compare.html",
+        scope,
+        record=record,
+        versions=versions,
+        older=older,
+        newer=newer,
+        trees=diff.compare(service.ruleset(record, older), service.ruleset(record, newer)),
+        summary=diff.describe(
+            diff.changes(service.ruleset(record, older), service.ruleset(record, newer))
+        ),
+    )
 
 
 @_route("/restore", methods=["POST"])
@@ -417,9 +523,13 @@ def import_rules(id: str):
     errors: list[str] = []
     notes: list[str] = []
     form = request.form
+    # First the format (a GET form), then the form of that format with only its fields.
+    chosen = (
+        form.get("format", "native") if request.method == "POST" else request.args.get("format")
+    )
     if request.method == "POST":
         data = {
-            "format": form.get("format", "native"),
+            "format": chosen,
             "upload": request.files.get("upload"),
             "corrections": request.files.get("corrections") or None,
             "columns": {role: form.get(f"column_{role}", "").strip() for role in MAPPING_ROLES},
@@ -457,6 +567,7 @@ def import_rules(id: str):
         errors=errors,
         notes=notes,
         form=form,
+        fmt=chosen if chosen in IMPORT_FORMATS else None,
         roles=[(role, _role_label(role)) for role in MAPPING_ROLES],
         hierarchy_fields=HIERARCHY_FIELDS,
     )

@@ -152,10 +152,16 @@ def default_ruleset(source: Plan | BudgetDocument | None) -> RuleSet:
             if header.exer and header.nomenclature
             else None
         )
-    name = plan.nomenclature if isinstance(plan, Plan) else "?"
+    if isinstance(plan, Plan):
+        name = plan.nomenclature
+        label, label_en = f"Présentation par défaut ({name})", f"Default presentation ({name})"
+    else:  # no plan for the document's year and nomenclature: say so in words
+        name = "?"
+        label = "Présentation par défaut (nomenclature non reconnue)"
+        label_en = "Default presentation (accounting norm not recognised)"
     return RuleSet(
         id=f"defaut-{name}",
-        label=f"Présentation par défaut ({name})",
-        label_en=f"Default presentation ({name})",
+        label=label,
+        label_en=label_en,
         trees=[function_tree(plan), chapter_tree(plan)],
     )

@@ -54,7 +54,7 @@ def reading_report(error: BudgetDocError) -> ValidationReport:
         ERROR,
         layer,
         error.msg,
-        _HINT_READING,
+        error.hint or _HINT_READING,
         line=line if isinstance(line, int) else None,
     )
     return collector.report()

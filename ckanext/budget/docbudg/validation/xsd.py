@@ -108,45 +108,42 @@ _HINT_EXPORT = Message(
     "edit the XML by hand.",
 )
 _HINT_NEWER = Message(
-    "Rien à faire si le document vient d'un outil à jour : le portail ne dispose que du "
-    "schéma V95 et ne peut pas vérifier ces ajouts. Signalez-le à l'administrateur du "
-    "portail si l'avertissement persiste pour des documents récents.",
-    "Nothing to do if the document comes from an up-to-date tool: the portal only has the V95 "
-    "schema and cannot check these additions. Tell the portal administrator if the warning "
-    "persists for recent documents.",
+    "Rien à faire si le document vient d'un outil à jour : ces ajouts des versions récentes "
+    "du schéma sont publiés tels quels, sans être vérifiés. Si le document déclare une version "
+    "plus récente que celle de votre outil, signalez-le à l'administrateur du portail.",
+    "Nothing to do if the document comes from an up-to-date tool: these additions of recent "
+    "schema versions are published as they are, unchecked. If the document declares a newer "
+    "version than your tool's, tell the portal administrator.",
+)
+_HINT_MISPLACED = Message(
+    "Si le document vient d'un outil à jour, rien à faire. Sinon, vérifiez dans TotEM ou votre "
+    "logiciel financier qu'aucune information obligatoire ne manque, puis exportez à nouveau.",
+    "If the document comes from an up-to-date tool, nothing to do. Otherwise check in TotEM or "
+    "your finance software that no required information is missing, then export again.",
 )
 _VERSION_NEWER = Message(
-    "Le document déclare la version {version} du schéma ; le schéma officiel embarqué est la "
-    "version {bundled}, qui couvre les documents jusqu'à la version {covered}. Les éléments, "
-    "attributs et valeurs qu'elle ne connaît pas sont signalés comme avertissements.",
-    "The document declares schema version {version}; the bundled official schema is version "
-    "{bundled}, which covers documents up to version {covered}. Elements, attributes and "
-    "values it does not know are reported as warnings.",
+    "Le document suit la version {version} du schéma ; le portail vérifie avec la version "
+    "{bundled}, valable jusqu'à la version {covered}. Tout ce que la version {bundled} connaît "
+    "a été vérifié.",
+    "The document follows schema version {version}; the portal checks with version {bundled}, "
+    "valid up to version {covered}. Everything version {bundled} knows has been checked.",
 )
-_NEWER_ELEMENT = Message(
-    "Élément « {element} » inattendu pour le schéma V{bundled} (dans {parent}) : "
-    "probablement un ajout d'une version plus récente (le document déclare la version "
-    "{version}). {count} occurrence(s), la première ligne {line}.",
-    "Element '{element}' is unexpected for schema V{bundled} (in {parent}): probably an "
-    "addition of a newer version (the document declares version {version}). "
-    "{count} occurrence(s), the first on line {line}.",
+_VERSION_NEWER_UNCHECKED = Message(
+    "Le document suit la version {version} du schéma ; le portail vérifie avec la version "
+    "{bundled}, valable jusqu'à la version {covered}, et ne peut donc pas vérifier ce que les "
+    "versions suivantes ont ajouté : {additions}. Tout le reste a été vérifié.",
+    "The document follows schema version {version}; the portal checks with version {bundled}, "
+    "valid up to version {covered}, so it cannot check what later versions added: "
+    "{additions}. Everything else has been checked.",
 )
-_NEWER_ATTRIBUTE = Message(
-    "Attribut « {attribute} » inconnu du schéma V{bundled} (sur {elements}) : probablement un "
-    "ajout d'une version plus récente (le document déclare la version {version}). "
-    "{count} occurrence(s), la première ligne {line}.",
-    "Attribute '{attribute}' is unknown to schema V{bundled} (on {elements}): probably an "
-    "addition of a newer version (the document declares version {version}). "
-    "{count} occurrence(s), the first on line {line}.",
-)
-_NEWER_VALUE = Message(
-    "Valeur de « {element} » hors de la liste du schéma V{bundled} ({rule}) : la liste a "
-    "peut-être été complétée depuis (le document déclare la version {version}). "
-    "{count} occurrence(s), la première ligne {line}.",
-    "Value of '{element}' outside schema V{bundled}'s list ({rule}): the list may have been "
-    "extended since (the document declares version {version}). {count} occurrence(s), the "
-    "first on line {line}.",
-)
+_ADDITION_KINDS = {
+    "xsd_newer_element": Message("éléments {names}", "elements {names}"),
+    "xsd_newer_attribute": Message("attributs {names}", "attributes {names}"),
+    "xsd_newer_value": Message(
+        "valeurs hors liste de {names}", "values outside the list of {names}"
+    ),
+}
+"""The version-gap findings merged into the one information item, in the order they are listed."""
 _MISPLACED_NEWER = Message(
     "Élément « {element} » inattendu à cet endroit (dans {parent}) : le schéma V{bundled} le "
     "connaît ailleurs. Une version plus récente (le document déclare la version {version}) "
@@ -259,21 +256,12 @@ class _SchemaCheck:
         """The element the current error's path starts from (the annexes are checked apart)."""
 
     def run(self) -> None:
-        if self.newer:
-            self.collector.add(
-                "xsd_version_newer",
-                INFO,
-                LAYER_SCHEMA,
-                _VERSION_NEWER.with_params(
-                    version=self.version, bundled=BUNDLED_VERSION, covered=MAX_VERSION_COVERED
-                ),
-                line=self._version_line(),
-                path="VersionSchema",
-            )
         for error, validated in self._errors():
             self.validated = validated
             self._classify(error)
         self._flush_groups()
+        if self.newer:
+            self._add_version_gap()
 
     def _errors(self) -> list[tuple[etree._LogEntry, etree._Element]]:
         """libxml2's errors in document order, each with the element its path starts from.
@@ -479,28 +467,75 @@ class _SchemaCheck:
             group.on.append(on)
 
     def _flush_groups(self) -> None:
-        templates = {
-            "xsd_newer_element": _NEWER_ELEMENT,
-            "xsd_misplaced_element_newer": _MISPLACED_NEWER,
-            "xsd_newer_attribute": _NEWER_ATTRIBUTE,
-            "xsd_newer_value": _NEWER_VALUE,
-        }
+        """Misplaced known elements stay warnings: the gap or a missing element may explain them."""
         for (code, name), group in self.groups.items():
-            on = ", ".join(group.on[:_MAX_LIST]) + (", …" if len(group.on) > _MAX_LIST else "")
-            message = templates[code].with_params(
+            if code != "xsd_misplaced_element_newer":
+                continue
+            message = _MISPLACED_NEWER.with_params(
                 element=name,
-                attribute=name,
-                parent=on or "?",
-                elements=on or "?",
-                rule=on or "?",
+                parent=self._listed_names(group.on) or "?",
                 bundled=BUNDLED_VERSION,
                 version=self.version,
                 count=group.count,
                 line=group.line if group.line is not None else "?",
             )
             self.collector.add(
-                code, WARNING, LAYER_SCHEMA, message, _HINT_NEWER, line=group.line, path=group.path
+                code,
+                WARNING,
+                LAYER_SCHEMA,
+                message,
+                _HINT_MISPLACED,
+                line=group.line,
+                path=group.path,
             )
+
+    def _add_version_gap(self) -> None:
+        """One information item: the version the document follows, and what the portal could
+        not check in it (the names added by later versions, with their number of occurrences)."""
+        params = {
+            "version": self.version,
+            "bundled": BUNDLED_VERSION,
+            "covered": MAX_VERSION_COVERED,
+        }
+        parts: list[Message] = []
+        unchecked: dict[str, int] = {}
+        for kind, template in _ADDITION_KINDS.items():
+            found = {name: g.count for (code, name), g in self.groups.items() if code == kind}
+            if found:
+                unchecked.update(found)
+                parts.append(template.with_params(names=_occurrences(found)))
+        if parts:
+            additions = Message(
+                " ; ".join(p.text("fr") for p in parts), "; ".join(p.text("en") for p in parts)
+            )
+            message = _VERSION_NEWER_UNCHECKED.with_params(
+                additions=additions, unchecked=unchecked, **params
+            )
+        else:
+            message = _VERSION_NEWER.with_params(**params)
+        self.collector.add(
+            "xsd_version_newer",
+            INFO,
+            LAYER_SCHEMA,
+            message,
+            _HINT_NEWER if parts else None,
+            line=self._version_line(),
+            path="VersionSchema",
+        )
+
+    @staticmethod
+    def _listed_names(names: list[str]) -> str:
+        return ", ".join(names[:_MAX_LIST]) + (", …" if len(names) > _MAX_LIST else "")
+
+
+def _occurrences(found: dict[str, int]) -> Message:
+    """``InfoAPCP (125 fois), NatVoteInv (1 fois)``, in both languages."""
+    return Message(
+        ", ".join(f"{name} ({count} fois)" for name, count in found.items()),
+        ", ".join(
+            f"{name} ({count} time{'s' if count > 1 else ''})" for name, count in found.items()
+        ),
+    )
 
 
 def check_schema(doc: BudgetDocument, collector: FindingCollector) -> None:
