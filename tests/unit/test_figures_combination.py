@@ -34,7 +34,7 @@ from ckanext.budget.docbudg.figures.indicator_table import (
 )
 from ckanext.budget.docbudg.figures.levels import level
 from ckanext.budget.docbudg.figures.results import Result, result_of
-from ckanext.budget.docbudg.model import q
+from ckanext.budget.docbudg.model import parse_date, q
 from ckanext.budget.docbudg.reader import read_document
 
 from . import independent_sums
@@ -51,8 +51,15 @@ def stored(path: Path) -> Result:
     return result_of(aggregate(doc, default_ruleset(doc)), big_numbers(doc))
 
 
-def source(id: str, year: int | None, stage: str | None, decision: str = "", day: int = 0):
-    return Source(id, year, stage, decision or None, T0 + day * DAY)
+def source(
+    id: str,
+    year: int | None,
+    stage: str | None,
+    decision: str = "",
+    day: int = 0,
+    decided: datetime.date | None = None,
+):
+    return Source(id, year, stage, decision or None, T0 + day * DAY, decided)
 
 
 def test_the_account_is_the_cfu_when_a_year_has_both_and_an_upload_counts_once() -> None:
@@ -80,6 +87,83 @@ def test_the_account_is_the_cfu_when_a_year_has_both_and_an_upload_counts_once()
     assert voted.primitive == "bp"
     amendments_only = choose([source("dm", 2021, "DM", "1")])[2021][VOTED]
     assert amendments_only.primitive is None
+
+
+APRIL = datetime.date(2022, 4, 11)
+JUNE = datetime.date(2022, 6, 27)
+
+
+def spring_and_june(bs_date: datetime.date | None = JUNE) -> list[Source]:
+    """A 2022 budget primitif (dated after both, as a wrong header might be), a DM1 voted
+    in April and a budget supplémentaire in June."""
+    return [
+        source("bs", 2022, "BS", decided=bs_date),
+        source("dm1", 2022, "DM", "1", decided=APRIL),
+        source("bp", 2022, "BP", decided=datetime.date(2022, 12, 31)),
+    ]
+
+
+def test_decisions_are_in_the_order_they_were_voted_when_each_has_its_date() -> None:
+    """A DM1 voted in April and the BS in June: the BS is the latest decision, its
+    credits are the year's voted figures; the BP comes first whatever its date."""
+    voted = choose(spring_and_june())[2022][VOTED]
+    assert voted.document_ids == ("bp", "dm1", "bs")
+    result = stored(CA_2021)
+    latest = bases(choose(spring_and_june()), dict.fromkeys(("bp", "dm1", "bs"), result))
+    assert latest[2022][VOTED].document_id == "bs"
+    same_day = choose(
+        [
+            source("dm2", 2022, "DM", "2", decided=JUNE),
+            source("bs", 2022, "BS", decided=JUNE),
+            source("dm1", 2022, "DM", "1", decided=JUNE),
+            source("bp", 2022, "BP"),  # its date is not needed: it comes first
+        ]
+    )[2022][VOTED]
+    assert same_day.document_ids == ("bp", "bs", "dm1", "dm2")  # one day: BS, DMs by number
+
+
+def test_decisions_without_every_date_keep_the_order_by_stage_and_number() -> None:
+    assert choose(spring_and_june(None))[2022][VOTED].document_ids == ("bp", "bs", "dm1")
+    assert choose(
+        [
+            source("dm2", 2022, "DM", "2", decided=APRIL),
+            source("dm1", 2022, "DM", "1"),
+            source("bs", 2022, "BS", decided=JUNE),
+        ]
+    )[2022][VOTED].document_ids == ("bs", "dm1", "dm2")
+
+
+def chained_line(**amounts: int) -> list[DecisionLine]:
+    values = {key: Decimal(value) for key, value in amounts.items()}
+    return [DecisionLine("D", "6411", "", "0", "F", values)]
+
+
+def test_the_decisions_check_follows_the_order_they_were_voted() -> None:
+    """BP 100, then DM1 (+10 from 100) in April, then BS (+5 from 110) in June: they
+    follow on in the order they were voted, not in the order BP, BS, DM1."""
+    lines = {
+        "bp": chained_line(MtPrev=100),
+        "dm1": chained_line(MtBudgPrec=100, MtPrev=10),
+        "bs": chained_line(MtBudgPrec=110, MtPrev=5),
+    }
+    results = dict.fromkeys(lines, stored(CA_2021))
+    dated = bases(choose(spring_and_june()), results, lines=lines)[2022][VOTED]
+    assert dated.document_id == "bs" and dated.disagreements == ()
+    undated = bases(choose(spring_and_june(None)), results, lines=lines)[2022][VOTED]
+    assert [(d.earlier.id, d.later.id) for d in undated.disagreements] == [
+        ("bp", "bs"),
+        ("bs", "dm1"),
+    ]
+
+
+def test_the_decision_date_is_read_leniently() -> None:
+    header = read_document(DM3).header
+    written = ET.fromstring(DM3.read_bytes()).find(".//{*}DteDec")
+    assert written is not None
+    assert header.decision_date == datetime.date.fromisoformat(written.get("V") or "")
+    assert header.decision_date == datetime.date(2021, 12, 13)
+    assert parse_date(" 2022-06-27T00:00:00+02:00") == JUNE
+    assert [parse_date(v) for v in (None, "", "27/06/2022", "2022-02-30", "juin")] == [None] * 5
 
 
 def xml_lines(path: Path) -> list[DecisionLine]:

@@ -172,3 +172,37 @@ def test_published_subsidies_against_accounted_ones() -> None:
     found = analysis.compute(document(path))["subventions_detaillees"]
     assert (Decimal(found["annexe"]), Decimal(found["comptes"])) == (listed, accounted)
     assert Decimal(found["taux"]) == (listed / accounted).quantize(Decimal("0.0001"))
+
+
+def test_a_budget_without_year_end_capital_has_no_debt_figure_rather_than_zero() -> None:
+    """Crach lotissement's BP 2022 lists two own loans with their capital at 1 January
+    only: the debt at 31 December is unknown, not 0 €, and so is the repayment capacity."""
+    path = SAMPLES / "crach/Crach_lotissement_BP_2022.xml"
+    root = independent_sums._root(path)
+    own = [
+        {independent_sums._local(c.tag): c.get("V") for c in record}
+        for record in root.iter()
+        if independent_sums._local(record.tag) == "EMPRUNT"
+    ]
+    own = [loan for loan in own if loan.get("CodTypEmpr") in ("01", "02")]
+    assert own and not any(loan.get("MtCapitalRestDu_31_12") for loan in own)
+    result = analysis.compute(document(path))
+    assert result["encours_dette"] is None and result["capacite_desendettement"] is None
+    assert result["raisons"]["encours_dette"] == "sans_capital_31_12"
+    assert "1er janvier" in analysis.reasons(result, "fr")["encours_dette"]
+
+
+def test_a_budget_counts_the_disposals_it_votes_on_024() -> None:
+    """A BP votes its asset disposals on chapter 024 (a CA records them on 775)."""
+    path = SAMPLES / "crach/Crach_principal_BP_2022.xml"
+    voted = Decimal(0)
+    for line in independent_sums._root(path).iter():
+        if independent_sums._local(line.tag) != "LigneBudget":
+            continue
+        values = {independent_sums._local(c.tag): c.get("V") for c in line}
+        if values.get("CodRD") == "R" and values.get("Nature") in ("024", "775"):
+            voted += sum(Decimal(values.get(f) or "0") for f in ("MtPrev", "MtRARPrec"))
+    assert voted == Decimal("30000.00")
+    result = analysis.compute(document(path))
+    assert result["nature"] == "previsionnel"
+    assert Decimal(result["cessions"]) == voted

@@ -84,3 +84,26 @@ def test_a_version_without_duplicates_is_left_as_it_was(migration: ModuleType) -
     content = {**copy.deepcopy(STORED), "trees": STORED["trees"][1:]}
     before = copy.deepcopy(content)
     assert migration.unique_ids(content) is False and content == before
+
+
+def test_amounts_earlier_versions_did_not_check_are_made_readable(migration: ModuleType) -> None:
+    content = copy.deepcopy(STORED)
+    content["trees"] = content["trees"][1:]
+    content["selection"] = {
+        "amounts": {"BP": "MtPrev", "DM": "MtPrev", "ca": "MtReal", "CFU": "MtFoo", "CA": "MtReal"}
+    }
+    assert migration.readable_amounts(content) is True
+    # What earlier versions wrote for every rule set is no choice: each stage's own amount.
+    assert content["selection"]["amounts"] == {}
+    assert ruleset_from_dict(content).selection.amounts == {}
+    assert migration.readable_amounts(content) is False
+
+
+def test_an_old_rule_set_that_changed_one_amount_keeps_the_stages_own_for_the_others(
+    migration: ModuleType,
+) -> None:
+    legacy = {"BP": "MtPrev", "BS": "MtPrev", "DM": "MtPrev", "CA": "MtReal", "CFU": "CredOuv"}
+    content = {**copy.deepcopy(STORED), "trees": STORED["trees"][1:]}
+    content["selection"] = {"amounts": legacy}
+    assert migration.readable_amounts(content) is True
+    assert ruleset_from_dict(content).selection.amounts == {"CFU": "CredOuv"}

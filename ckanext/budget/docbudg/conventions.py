@@ -31,6 +31,9 @@ another version are computed again."""
 
 ASSET_DISPOSALS = ("775",)
 """Receipts presented in the investment section whatever the plan says of them."""
+BUDGETED_DISPOSALS = ("024",)
+"""Where a budget (BP, BS, DM) votes the disposals a CA then records on 775: an
+investment receipt already, counted with them by the analysis."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Amounts are :class:`~decimal.Decimal`: budgets must be right to the cent.
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections import Counter
 from collections.abc import Iterator
@@ -150,6 +151,14 @@ class BudgetLine:
         return self.amounts.get(name, Decimal(0))
 
 
+def parse_date(value: str | None) -> datetime.date | None:
+    """A date written ``YYYY-MM-DD`` at the start of ``value``; ``None`` otherwise."""
+    try:
+        return datetime.date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentHeader:
     """What identifies a document: who, which budget, which stage and year."""
@@ -190,6 +199,13 @@ class DocumentHeader:
             return None
         parts = self.nomenclature.split("-", 1)
         return parts[1] if len(parts) == 2 and parts[1] else parts[0]
+
+    @property
+    def decision_date(self) -> datetime.date | None:
+        """When the decision was voted (``DteDec``; TotEM writes ``YYYY-MM-DD``, a time
+        or zone after it is ignored): what orders a year's decisions. ``None`` when
+        absent or unreadable."""
+        return parse_date(self.dte_dec)
 
     @property
     def is_principal(self) -> bool | None:

@@ -60,6 +60,8 @@ class BudgetDocumentRecord(tk.BaseModel):
     num_dec = sa.Column(sa.UnicodeText)
     exercice = sa.Column(sa.Integer, index=True)
     is_principal = sa.Column(sa.Boolean)
+    # When the decision was voted (DteDec): orders a year's decisions (migration 0011).
+    dte_dec = sa.Column(sa.Date)
     header = sa.Column(JSONB, default=dict)
     # Processing.
     status = sa.Column(sa.String(16), nullable=False, default=STATUS_PENDING)

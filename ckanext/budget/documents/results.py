@@ -39,6 +39,7 @@ def identity(record: db.BudgetDocumentRecord, header: DocumentHeader) -> None:
     record.num_dec = header.num_dec
     record.exercice = header.exer
     record.is_principal = header.is_principal
+    record.dte_dec = header.decision_date
     record.header = {
         "libelle_coll": header.libelle_coll,
         "id_coll": header.id_coll,
@@ -154,8 +155,9 @@ def figures_current(record: db.BudgetDocumentRecord) -> bool:
 
 def store_figures(record: db.BudgetDocumentRecord, doc: BudgetDocument) -> None:
     """The big numbers and financial analysis of ``doc`` (the record's content, parsed),
-    written when they differ: every write makes the portal's page cache stale."""
-    found = analysis.compute(doc, plans_dir=settings.plans_dir())
+    written when they differ: every write makes the portal's page cache stale. Both read
+    the plan de comptes the aggregation reads, so that its checks compare like with like."""
+    found = analysis.compute(doc)
     numbers = big_numbers(doc).to_json()
     if record.indicators != found:
         record.indicators = found

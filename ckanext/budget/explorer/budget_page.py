@@ -150,6 +150,7 @@ def source(document: db.BudgetDocumentRecord) -> Source:
         stage=document.stage,
         decision=document.num_dec,
         processed=document.processed or document.updated or document.created,
+        decided=document.dte_dec,
     )
 
 

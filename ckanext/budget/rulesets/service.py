@@ -452,7 +452,8 @@ def leaf_lines(aggregation: AggregationRecord, tree_id: str, node_id: str) -> li
 
 def is_fresh(aggregation: AggregationRecord | None, document: db.BudgetDocumentRecord) -> bool:
     """Computed from this content with the rule-set version that applies now, under
-    today's conventions (the stored result's format, the document's figures)."""
+    today's conventions (the document's figures; :func:`stored` reads only results of
+    today's format)."""
     if aggregation is None or aggregation.content_sha256 != document.content_sha256:
         return False
     if not figures_current(document):

@@ -141,7 +141,8 @@ def _category(data: Any, where: str) -> Category:
 
 LEGACY_AMOUNTS = {"BP": "MtPrev", "BS": "MtPrev", "DM": "MtPrev", "CA": "MtReal", "CFU": "MtReal"}
 """What every rule set saved before the stages had their own amounts (``stage_amounts``)
-wrote, chosen by its author or not: read as no choice."""
+wrote, chosen by its author or not: read as no choice. (Stored versions were cleaned entry
+by entry by revision 0008; this is for files saved by earlier versions.)"""
 
 
 def _amounts(given: Any) -> dict[str, str]:

@@ -116,7 +116,7 @@ def print_indicators(path: str, settings: Settings, *, as_json: bool) -> int:
     from ..reader import read_document
 
     doc = read_document(path, settings.limits())
-    result = compute(doc, plans_dir=settings.plans_dir)
+    result = compute(doc)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return EXIT_OK

@@ -17,7 +17,8 @@ BP/BS/DM gives the *prévisionnel* cascade on voted credits, a CA/CFU the realis
   ``epargne_nette`` = ``epargne_brute`` − ``remboursement_capital``.
 - ``depenses_equipement`` (20 without 204, 21, 23); ``subventions_equipement_versees``
   (204); ``emprunts_nouveaux`` (receipts 16 without the same exclusions); ``cessions``
-  (775); ``refinancements`` (166) and ``tresorerie`` (16449, 1645), expenditure side.
+  (775, or 024 where a budget votes them); ``refinancements`` (166) and ``tresorerie``
+  (16449, 1645), expenditure side.
 - ``encours_dette`` at 31 December: ``MtCapitalRestDu_31_12`` of the authority's own
   loans in the ``EMPRUNT`` annex (``CodTypEmpr`` 01, 02; not 05/06, renegotiated loans
   listed again, nor 09, guaranteed loans, nor the ratio record 10 or total rows),
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from .. import conventions
@@ -65,6 +65,7 @@ EQUIPMENT_SUBSIDIES = ("204",)
 SUBSIDIES_PAID = ("6574",)
 OWN_LOANS = ("01", "02")
 NOT_OUTSTANDING = ("16449", "1645")
+YEAR_END_CAPITAL = "MtCapitalRestDu_31_12"
 
 CASCADE = (
     "rrf",
@@ -186,9 +187,10 @@ DEFINITIONS: dict[str, Message] = {
         "169: the money borrowed in the year.",
     ),
     "cessions": Message(
-        "Produits des cessions d'immobilisations (compte 775), comptés avec les recettes "
-        "d'investissement.",
-        "Asset disposals (account 775), counted with investment receipts.",
+        "Produits des cessions d'immobilisations (compte 775 ; au budget, chapitre 024 où "
+        "elles sont votées), comptés avec les recettes d'investissement.",
+        "Asset disposals (account 775; in a budget, chapter 024 where they are voted), "
+        "counted with investment receipts.",
     ),
     "refinancements": Message(
         "Refinancements de dette (compte 166, côté dépenses) : opération neutre, laissée "
@@ -244,6 +246,12 @@ REASONS: dict[str, Message] = {
         "le document ne donne pas de population (ou donne 0, comme les budgets annexes)",
         "the document gives no population (or 0, as budgets annexes do)",
     ),
+    "sans_capital_31_12": Message(
+        "l'annexe des emprunts ne donne pas le capital restant dû au 31 décembre (un "
+        "budget ne le donne qu'au 1er janvier)",
+        "the loans annex does not give the capital owed at 31 December (a budget gives it "
+        "at 1 January only)",
+    ),
     "sans_annexe_dette": Message(
         "le document n'a ni annexe des emprunts ni annexe des autres dettes",
         "the document has neither a loans annex nor an other-debts annex",
@@ -281,8 +289,10 @@ def _sum(records: list[dict[str, str]], field: str) -> Decimal:
     return sum((to_decimal(r.get(field)) or ZERO for r in records), ZERO)
 
 
-def outstanding_debt(doc: BudgetDocument) -> Decimal | None:
-    """Capital owed at 31 December (see the module's docstring), None without an annex."""
+def outstanding_debt(doc: BudgetDocument) -> tuple[Decimal | None, str | None]:
+    """Capital owed at 31 December (see the module's docstring), or None and the reason:
+    no annex, or own loans listed without their capital at 31 December (budgets give it
+    at 1 January only)."""
     loans = doc.record_rows("EMPRUNT")
     if loans:
         own = [
@@ -291,11 +301,13 @@ def outstanding_debt(doc: BudgetDocument) -> Decimal | None:
             if loan.get("CodTypEmpr") in OWN_LOANS
             and not (loan.get("CodArticle") or "").startswith(NOT_OUTSTANDING)
         ]
-        return _sum(own, "MtCapitalRestDu_31_12")
+        if own and not any(to_decimal(loan.get(YEAR_END_CAPITAL)) is not None for loan in own):
+            return None, "sans_capital_31_12"
+        return _sum(own, YEAR_END_CAPITAL), None
     debts = doc.record_rows("DETTE")
     if debts:
-        return _sum(debts, "MtRestDette")
-    return None
+        return _sum(debts, "MtRestDette"), None
+    return None, "sans_annexe_dette"
 
 
 def _is_debt(nature: str) -> bool:
@@ -316,7 +328,13 @@ _LINE_FIGURES: dict[str, Any] = {
     "subventions_equipement_versees": lambda e: (
         e.rdfi == "DI" and e.nature.startswith(EQUIPMENT_SUBSIDIES)
     ),
-    "cessions": lambda e: e.cod_rd == "R" and e.nature.startswith(conventions.ASSET_DISPOSALS),
+    "cessions": lambda e: (
+        e.cod_rd == "R"
+        and (
+            e.nature.startswith(conventions.ASSET_DISPOSALS)
+            or e.nature in conventions.BUDGETED_DISPOSALS
+        )
+    ),
     "subventions_versees": lambda e: e.rdfi == "DF" and e.nature.startswith(SUBSIDIES_PAID),
 }
 """Which counted lines make each figure taken from the lines."""
@@ -366,9 +384,7 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def compute(
-    doc: BudgetDocument, *, plan: Plan | None = None, plans_dir: str | Path | None = None
-) -> dict[str, Any]:
+def compute(doc: BudgetDocument, *, plan: Plan | None = None) -> dict[str, Any]:
     """The financial analysis of ``doc`` as JSON-ready data (shape: see ``VERSION``).
 
     The plan de comptes (for the section of each line) is looked up like the
@@ -376,7 +392,7 @@ def compute(
     """
     header = doc.header
     if plan is None and header.exer and header.nomenclature:
-        plan = find_plan(header.exer, header.nomenclature, plans_dir=plans_dir)
+        plan = find_plan(header.exer, header.nomenclature)
     numbers = big_numbers(doc, plan)
     lines = line_totals(line_index(doc, Selection(), plan).entries)
     amounts: dict[str, Decimal | None] = {key: lines[key] for key in AMOUNTS if key in lines}
@@ -385,11 +401,11 @@ def compute(
     amounts["epargne_nette"] = amounts["epargne_brute"] - lines["remboursement_capital"]
     amounts["refinancements"] = _neutral(numbers, "refinancements", "DI")
     amounts["tresorerie"] = _neutral(numbers, "tresorerie", "DI")
-    amounts["encours_dette"] = outstanding_debt(doc)
+    amounts["encours_dette"], no_debt = outstanding_debt(doc)
     population = parse_population(doc.general_information.get("PopTot"))
     reasons: dict[str, str] = {}
-    if amounts["encours_dette"] is None:
-        reasons["encours_dette"] = "sans_annexe_dette"
+    if no_debt:
+        reasons["encours_dette"] = no_debt
     years = _years(amounts["encours_dette"], amounts["epargne_brute"])
     if years is None:
         reasons["capacite_desendettement"] = reasons.get("encours_dette", "epargne_brute_negative")
@@ -400,7 +416,9 @@ def compute(
         reasons["subventions_detaillees"] = why
     return {
         "version": VERSION,
-        "nature": REALISED if header.stage is not None and header.stage.is_realised else FORECAST,
+        "nature": FORECAST
+        if header.stage is not None and not header.stage.is_realised
+        else REALISED,
         "population": population,
         **{key: _money(amounts[key]) for key in AMOUNTS},
         "capacite_desendettement": _text(years),

@@ -2,8 +2,11 @@
 
 Each year has up to two *bases*: **realised**, the compte administratif (or the compte
 financier unique that replaces it: when a year has both, the CFU), and **voted**, the
-credits voted after the year's latest decision (budget primitif, then budget
-supplémentaire, then décisions modificatives by number). A decision carries the credits
+credits voted after the year's latest decision. Decisions are in the order they were
+voted: the budget primitif first, then by decision date (``DteDec``) when each of the
+others has one (a décision modificative often comes before the budget supplémentaire),
+otherwise — and between decisions of one day — budget supplémentaire, then décisions
+modificatives by number. A decision carries the credits
 voted before it with its change (``stage_amounts``): the latest one's figures are the
 year's voted budget, where a sum of the decisions would count it once per decision. The
 decisions are checked against each other (``decisions``): the credits after each are
@@ -43,6 +46,8 @@ class Source:
     """The decision number (``NumDec``): what tells two DMs of a year apart."""
     processed: datetime.datetime | None
     """When it was processed: of two uploads of one document, the latest counts."""
+    decided: datetime.date | None = None
+    """When the decision was voted (``DteDec``): what orders a year's decisions."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +136,19 @@ def _voted_order(group: tuple[str, str]) -> tuple[int, int, str]:
     return (VOTED_STAGES.index(stage), int(number) if number.isdigit() else 0, number)
 
 
+def _by_decision_date(decisions: list[Source]) -> list[Source]:
+    """The decisions (in ``_voted_order``) by decision date, the budget primitif first
+    whatever its date, when every other one has a date; as they are otherwise (one
+    decision without a date could be anywhere)."""
+    if any(source.decided is None for source in decisions if source.stage != PRIMITIVE):
+        return decisions
+    return sorted(decisions, key=lambda s: (s.stage != PRIMITIVE, s.decided or datetime.date.min))
+
+
 def choose(sources: Iterable[Source]) -> dict[int, dict[str, Choice]]:
-    """Per year and kind, the documents that make the figures: the account, or the BP,
-    BS and DMs in that order."""
+    """Per year and kind, the documents that make the figures: the account, or the
+    decisions in the order they were voted (BP first, then by decision date when each
+    has one, otherwise BS then DMs by number)."""
     groups: dict[tuple[int, str], dict[tuple[str, str], list[Source]]] = {}
     for source in sources:
         stage = source.stage or ""
@@ -150,8 +165,10 @@ def choose(sources: Iterable[Source]) -> dict[int, dict[str, Choice]]:
             order = [account]
         else:
             order = sorted(by_group, key=_voted_order)
-        found = tuple(_latest(by_group[group]) for group in order)
-        chosen.setdefault(year, {})[kind] = Choice(year, kind, found)
+        found = [_latest(by_group[group]) for group in order]
+        if kind == VOTED:
+            found = _by_decision_date(found)
+        chosen.setdefault(year, {})[kind] = Choice(year, kind, tuple(found))
     return chosen
 
 

@@ -1,4 +1,6 @@
-"""Every category of a stored rule-set version gets an id of its own.
+"""Every stored rule-set version loads under today's checks.
+
+Its categories get an id of their own, and its amounts per stage are made readable.
 
 Earlier versions accepted rule sets in which two categories (or two trees) shared an id —
 the spreadsheet importer made some by folding labels — and the aggregation then merged
@@ -7,6 +9,13 @@ is made valid once, here: the first category keeps its id, each later one gets t
 free ``<id>-2``, ``<id>-3``…, in the order the version lists them (split lines naming the
 id stay with the first). A version without duplicates is left byte for byte as it was.
 The downgrade keeps the new ids: they are valid for earlier versions too.
+
+``selection.amounts`` was never checked before, and every version was saved with an
+entry per stage whether its author chose it or not (``MtPrev`` for BP/BS/DM, ``MtReal``
+for CA/CFU): such entries are dropped, so that each stage counts its own amount (a DM the
+credits voted after it, not its change alone), as are entries naming no stage (``ca``) or
+no TotEM amount field, which had no effect or counted zero. A choice that differs from
+those (``CFU: CredOuv``) is kept.
 
 Revision ID: 0008_budget_unique_category_ids
 Revises: 0007_budget_aggregation_lines
@@ -54,6 +63,47 @@ def _unique(items: list[dict[str, Any]]) -> bool:
     return changed
 
 
+STAGES = ("BP", "BS", "DM", "CA", "CFU")
+WRITTEN_FOR_EVERY_RULE_SET = {
+    "BP": "MtPrev",
+    "BS": "MtPrev",
+    "DM": "MtPrev",
+    "CA": "MtReal",
+    "CFU": "MtReal",
+}
+AMOUNT_FIELDS = (
+    "MtBudgPrec",
+    "MtRARPrec",
+    "MtPropNouv",
+    "MtPrev",
+    "CredOuv",
+    "MtReal",
+    "MtRAR3112",
+)
+
+
+def _readable(text: Any) -> bool:
+    fields = [part.strip() for part in str(text).split("+")]
+    return len(set(fields)) == len(fields) and all(f in AMOUNT_FIELDS for f in fields)
+
+
+def readable_amounts(content: dict[str, Any]) -> bool:
+    """Drop the amounts per stage today's checks refuse, in place; True when any was."""
+    selection = content.get("selection")
+    amounts = selection.get("amounts") if isinstance(selection, dict) else None
+    if not isinstance(amounts, dict):
+        return False
+    kept = {
+        stage: amount
+        for stage, amount in amounts.items()
+        if stage in STAGES and _readable(amount) and WRITTEN_FOR_EVERY_RULE_SET[stage] != amount
+    }
+    if kept == amounts:
+        return False
+    selection["amounts"] = kept
+    return True
+
+
 def unique_ids(content: dict[str, Any]) -> bool:
     """Rename duplicate tree ids and, in each tree, duplicate category ids, in place;
     True when anything changed."""
@@ -70,7 +120,7 @@ def upgrade() -> None:
         sa.text("SELECT ruleset_id, version, content FROM budget_ruleset_version")
     ).fetchall()
     for ruleset_id, version, content in rows:
-        if isinstance(content, dict) and unique_ids(content):
+        if isinstance(content, dict) and (unique_ids(content) | readable_amounts(content)):
             bind.execute(
                 sa.text(
                     "UPDATE budget_ruleset_version SET content = CAST(:content AS jsonb) "
