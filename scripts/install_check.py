@@ -9,6 +9,7 @@ compiled catalogue) and an upload through the API processed to « done »."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import socket
@@ -63,9 +64,15 @@ def write_ini(ckan: Path, ini: Path, site: dict[str, str]) -> None:
     print("ckan.ini from the README:", ", ".join(f"{k} = {v}" for k, v in settings.items()))
 
 
+PORTAL_ENV = {name: value for name, value in os.environ.items() if not name.startswith("CKAN_")}
+"""The environment of the portal's commands: CKAN reads ``CKAN_*`` variables (such as the
+test suites' ``CKAN_SQLALCHEMY_URL``) before its ini file, and the portal must use only
+the settings the README gives."""
+
+
 def run(ckan: Path, *args: str, ini: Path | None = None) -> str:
     command = [str(ckan), *(["-c", str(ini)] if ini else []), *args]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=PORTAL_ENV)
     if done.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -159,7 +166,7 @@ def main() -> None:
         server = subprocess.Popen(
             [str(ckan), "-c", str(ini), "run", "--host", "127.0.0.1", "--port", str(port),
              "--disable-reloader"],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, env=PORTAL_ENV,
         )  # fmt: skip
     try:
         wait_until_up(url, server, log)

@@ -496,7 +496,8 @@ def store(
     aggregated = aggregate(doc, applied.rules)
     if _lock_content(document.resource_id) != content_sha256:
         return None
-    store_figures(document, doc)
+    if not figures_current(document):  # processing computed them, unless stored earlier
+        store_figures(document, doc)
     applied_key = (applied.record.id if applied.record else None, applied.version)
     if rules_key(document.package_id, reread=True) != applied_key:
         applied = rules_for(document, doc)
