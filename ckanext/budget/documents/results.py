@@ -157,12 +157,12 @@ def store_figures(record: db.BudgetDocumentRecord, doc: BudgetDocument) -> None:
     """The big numbers and financial analysis of ``doc`` (the record's content, parsed),
     written when they differ: every write makes the portal's page cache stale. Both read
     the plan de comptes the aggregation reads, so that its checks compare like with like."""
-    found = analysis.compute(doc)
-    numbers = big_numbers(doc).to_json()
+    numbers = big_numbers(doc)
+    found = analysis.compute(doc, numbers=numbers)
     if record.indicators != found:
         record.indicators = found
-    if record.big_numbers != numbers:
-        record.big_numbers = numbers
+    if record.big_numbers != numbers.to_json():
+        record.big_numbers = numbers.to_json()
 
 
 def _add_annex_tables(resource_id: str, doc: BudgetDocument) -> None:

@@ -33,7 +33,7 @@ from ..docbudg.aggregation import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from ..docbudg.figures.big_numbers import big_numbers
+from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.results import (
     FORMAT,
     Result,
@@ -508,7 +508,8 @@ def store(
         "ruleset_name": applied.name,
         "content_sha256": content_sha256,
         "ok": aggregated.ok,
-        "result": result_of(aggregated, big_numbers(doc)).to_json(),
+        # The document's big numbers, stored (and current) under the same lock.
+        "result": result_of(aggregated, BigNumbers.from_json(document.big_numbers)).to_json(),
         "lines": leaf_lines_to_json(aggregated),
     }
     # As committed now (under the lock), not as this session loaded it before.

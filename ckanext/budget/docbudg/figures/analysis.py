@@ -384,16 +384,20 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def compute(doc: BudgetDocument, *, plan: Plan | None = None) -> dict[str, Any]:
+def compute(
+    doc: BudgetDocument, *, plan: Plan | None = None, numbers: BigNumbers | None = None
+) -> dict[str, Any]:
     """The financial analysis of ``doc`` as JSON-ready data (shape: see ``VERSION``).
 
     The plan de comptes (for the section of each line) is looked up like the
-    aggregation does, from the document's year and nomenclature, unless given.
+    aggregation does, from the document's year and nomenclature, unless given; so are
+    the document's big numbers (``numbers``: already computed with that plan).
     """
     header = doc.header
     if plan is None and header.exer and header.nomenclature:
         plan = find_plan(header.exer, header.nomenclature)
-    numbers = big_numbers(doc, plan)
+    if numbers is None:
+        numbers = big_numbers(doc, plan)
     lines = line_totals(line_index(doc, Selection(), plan).entries)
     amounts: dict[str, Decimal | None] = {key: lines[key] for key in AMOUNTS if key in lines}
     amounts["epargne_brute"] = lines["rrf"] - lines["drf"]
