@@ -42,7 +42,7 @@ from .rulesets import jobs as ruleset_jobs
 from .rulesets import signals as ruleset_signals
 from .rulesets.views import BLUEPRINTS as RULES_BLUEPRINTS
 from .schemas import labels as dataset_labels
-from .web import outages, page_cache
+from .web import not_found, outages, page_cache
 
 LICENSES = Path(__file__).resolve().parent / "schemas" / "licenses.json"
 """The licence list a portal gets unless it sets ``licenses_group_url`` itself."""
@@ -69,7 +69,7 @@ def _blueprints() -> list[Blueprint]:
 @tk.blanket.auth_functions(_exported(document_auth, ruleset_auth))
 @tk.blanket.validators(_exported(document_validators))
 @tk.blanket.cli
-@tk.blanket.helpers(_exported(document_helpers, ruleset_helpers, dataset_labels))
+@tk.blanket.helpers(_exported(document_helpers, ruleset_helpers, dataset_labels, not_found))
 @tk.blanket.blueprints(_blueprints)
 class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
@@ -140,6 +140,9 @@ class BudgetPlugin(p.SingletonPlugin, DefaultTranslation):
         if flask.has_request_context():
             kept = flask.g.setdefault("budget_documents", {})
             kept[entity.id] = db.documents_for_package(entity.id)
+
+    def before_dataset_view(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return dataset_labels.with_license_title(pkg_dict)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.add_to_index(pkg_dict)

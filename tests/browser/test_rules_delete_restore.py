@@ -56,7 +56,7 @@ def test_delete_confirm_then_restore_the_rules(
     expect(page.locator(".budget-rules-default")).to_be_visible()
     shots(page, "deleted")
     deleted.get_by_role("button", name="Restaurer").click()
-    expect(page.locator(".alert")).to_contain_text("restauré")
+    expect(page.locator(".alert-success")).to_contain_text("restauré")
     expect(page.locator(".budget-rules-tree")).to_have_count(1)
     expect(page.locator(".budget-rules-deleted")).to_have_count(0)
     shots(page, "restored")

@@ -41,3 +41,12 @@ def stored_node(resource_id: str, tree_id: str, node_id: str | None) -> ResultCa
 def children_amounts(resource_id: str, tree_id: str, node_id: str | None) -> dict[str, Decimal]:
     """The stored amount of each child of a node, by id."""
     return {c.id: c.amount for c in stored_node(resource_id, tree_id, node_id).children}
+
+
+def publish_draft(
+    web: Any, rules_url: str, headers: dict[str, Any], *, confirm: bool = False
+) -> Any:
+    """Publish the draft of the rules at ``rules_url`` (``…/budget-rules``) through the
+    editor's « Publier » form, as an editor does; ``confirm``: tick « publish anyway »."""
+    data = {"confirm": "yes"} if confirm else {}
+    return web.post(f"{rules_url}/publish", data=data, **headers)

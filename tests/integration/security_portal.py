@@ -283,6 +283,35 @@ def stored_counts(portal: Portal, scope: str) -> tuple[int, ...]:
     )
 
 
+def _draft(owner: dict[str, str]) -> None:
+    """A draft on top of the published rules (what « Publier » publishes)."""
+    changed = copy.deepcopy(BASELINE_RULES)
+    changed["trees"][0]["label"] = "Par section (brouillon)"
+    call_action("budget_ruleset_update", **owner, rules=changed, publish=False)
+
+
+def draft_rules(portal: Portal) -> None:
+    reset_rules(portal)
+    _draft({"organization": portal.org["id"]})
+
+
+def draft_override(portal: Portal, scope: str) -> None:
+    reset_override(portal, scope)
+    _draft({"package_id": portal.datasets[scope]["id"]})
+
+
+def published_rules(portal: Portal, scope: str) -> tuple[str, int | None] | None:
+    model.Session.expire_all()
+    record = service.for_organization(portal.org["id"])
+    return None if record is None else (record.id, record.published_version)
+
+
+def published_override(portal: Portal, scope: str) -> tuple[str, int | None] | None:
+    model.Session.expire_all()
+    record = service.for_package(portal.datasets[scope]["id"])
+    return None if record is None else (record.id, record.published_version)
+
+
 def on_org(prepare: Callable[[Portal], None]) -> Callable[[Portal, str], None]:
     return lambda portal, scope: prepare(portal)
 
@@ -456,6 +485,21 @@ PAGES: tuple[Page, ...] = (
     Page(
         "compare JSON", "GET", COMPARE.replace("?", "/data.json?"), "budget_page.compare_json", READ
     ),
+    Page("subsidies search", "GET", BUDGET_PAGE + "/subsidies?q=a", "budget_page.subsidies", READ),
+    Page(
+        "subsidies CSV",
+        "GET",
+        BUDGET_PAGE + "/subsidies/data.csv?year=2021",
+        "budget_page.subsidies_csv",
+        READ,
+    ),
+    Page(
+        "subsidies JSON",
+        "GET",
+        BUDGET_PAGE + "/subsidies/data.json",
+        "budget_page.subsidies_json",
+        READ,
+    ),
     # budget_check
     Page("check form", "GET", "/budget-check", "budget_check.check", PUBLISH),
     Page("publish guide", "GET", "/budget-publish", "budget_guide.publish", ORG_READ),
@@ -542,6 +586,26 @@ PAGES: tuple[Page, ...] = (
         changes=True,
     ),
     Page(
+        "rules publish review",
+        "GET",
+        RULES + "/publish",
+        "budget_rules.publish",
+        ORG_EDIT,
+        prepare=on_org(draft_rules),
+    ),
+    Page(
+        "rules publish",
+        "POST",
+        RULES + "/publish",
+        "budget_rules.publish",
+        ORG_EDIT,
+        ok=302,
+        form={"confirm": "yes"},
+        prepare=on_org(draft_rules),
+        state=published_rules,
+        changes=True,
+    ),
+    Page(
         "rules compare versions",
         "GET",
         RULES + "/compare",
@@ -569,6 +633,26 @@ PAGES: tuple[Page, ...] = (
         ORG_EDIT,
         ok=302,
         form={"tree": "rdfi", "label": "Nouvelle", "formula": "section:F"},
+        prepare=RULES_SET,
+        state=rules_state,
+        changes=True,
+    ),
+    Page(
+        "rules texts",
+        "GET",
+        RULES + "/texts",
+        "budget_rules.texts",
+        ORG_EDIT,
+        prepare=RULES_SET,
+    ),
+    Page(
+        "rules save texts",
+        "POST",
+        RULES + "/texts",
+        "budget_rules.texts",
+        ORG_EDIT,
+        ok=302,
+        form={"new_year": "2021", "new_fr": "Une année."},
         prepare=RULES_SET,
         state=rules_state,
         changes=True,
@@ -628,6 +712,22 @@ PAGES: tuple[Page, ...] = (
         form={"formula": "section:I"},
         prepare=RULES_SET,
         state=rules_state,
+    ),
+    Page(
+        "rules codes",
+        "GET",
+        RULES + "/codes?q=personnel",
+        "budget_rules.codes",
+        ORG_EDIT,
+        prepare=RULES_SET,
+    ),
+    Page(
+        "rules codes suggested",
+        "GET",
+        RULES + "/codes.json?q=chapitre%2001",
+        "budget_rules.codes_json",
+        ORG_EDIT,
+        prepare=RULES_SET,
     ),
     # budget_dataset_rules (a dataset's own rules): reading
     Page(
@@ -722,6 +822,26 @@ PAGES: tuple[Page, ...] = (
         changes=True,
     ),
     Page(
+        "dataset rules publish review",
+        "GET",
+        DATASET_RULES + "/publish",
+        "budget_dataset_rules.publish",
+        EDIT,
+        prepare=draft_override,
+    ),
+    Page(
+        "dataset rules publish",
+        "POST",
+        DATASET_RULES + "/publish",
+        "budget_dataset_rules.publish",
+        EDIT,
+        ok=302,
+        form={"confirm": "yes"},
+        prepare=draft_override,
+        state=published_override,
+        changes=True,
+    ),
+    Page(
         "dataset rules compare versions",
         "GET",
         DATASET_RULES + "/compare",
@@ -754,6 +874,26 @@ PAGES: tuple[Page, ...] = (
         changes=True,
     ),
     Page(
+        "dataset rules texts",
+        "GET",
+        DATASET_RULES + "/texts",
+        "budget_dataset_rules.texts",
+        EDIT,
+        prepare=reset_override,
+    ),
+    Page(
+        "dataset rules save texts",
+        "POST",
+        DATASET_RULES + "/texts",
+        "budget_dataset_rules.texts",
+        EDIT,
+        ok=302,
+        form={"new_year": "2021", "new_fr": "Une année."},
+        prepare=reset_override,
+        state=override_state,
+        changes=True,
+    ),
+    Page(
         "dataset rules rename category",
         "POST",
         DATASET_RULES + "/node/rdfi/F",
@@ -774,6 +914,22 @@ PAGES: tuple[Page, ...] = (
         form={"formula": "section:I"},
         prepare=reset_override,
         state=override_state,
+    ),
+    Page(
+        "dataset rules codes",
+        "GET",
+        DATASET_RULES + "/codes?q=personnel",
+        "budget_dataset_rules.codes",
+        EDIT,
+        prepare=reset_override,
+    ),
+    Page(
+        "dataset rules codes suggested",
+        "GET",
+        DATASET_RULES + "/codes.json?q=compte%2065",
+        "budget_dataset_rules.codes_json",
+        EDIT,
+        prepare=reset_override,
     ),
     Page(
         "dataset rules restore",
@@ -893,6 +1049,15 @@ ACTIONS: tuple[Action, ...] = (
         lambda p, s: {**_org(p, s), "version": restorable(service.for_organization(p.org["id"]))},
         prepare=RULES_SET,
         state=rules_state,
+        changes=True,
+    ),
+    Action(
+        "publish an organisation's draft",
+        "budget_ruleset_publish",
+        ORG_EDIT,
+        lambda p, s: {**_org(p, s), "accept_failing_checks": True},
+        prepare=on_org(draft_rules),
+        state=published_rules,
         changes=True,
     ),
     Action(

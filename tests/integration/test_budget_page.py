@@ -292,8 +292,12 @@ def test_stage_switch_offers_the_stages_of_the_year(app: Any, crach: dict[str, A
     assert (root["data-year"], root["data-stage"]) == ("2022", "voted")
     assert page.select_one("#budget-stage-nav a[data-stage='realised']") is None
     assert page.select_one("#budget-stage-nav .budget-unavailable[data-stage='realised']")
-    asked = soup(app, page_url(crach, year=2022, stage="realised"))
-    assert asked.select_one("#budget-page")["data-stage"] == "voted"
+    # a stage the year lacks: a 404 offering the year's stages (issue 15), not another stage
+    asked = app.get(page_url(crach, year=2022, stage="realised"), status=404)
+    offered = BeautifulSoup(asked.get_data(as_text=True), "html.parser")
+    links = offered.select("[data-budget-unknown='stage'] a")
+    assert [a["href"].split("?")[0] for a in links] == [page_url(crach).split("?")[0]]
+    assert "year=2022" in links[0]["href"] and "stage=voted" in links[0]["href"]
 
     to_2021 = page.select_one("#budget-year-nav a[data-year='2021']")["href"]
     assert "stage=voted" in to_2021
@@ -301,10 +305,12 @@ def test_stage_switch_offers_the_stages_of_the_year(app: Any, crach: dict[str, A
     realised = in_2021.select_one("#budget-stage-nav a[data-stage='realised']")["href"]
     account = soup(app, realised)
     assert account.select_one("#budget-page")["data-stage"] == "realised"
+    # Crach votes by nature (no function): its figures open by chapter (issue 15)
+    assert account.select_one("#budget-page")["data-tree"] == "chapitre"
     ca = document(crach, "CA", 2021).resource_id
-    labels = labels_by_id(ca, "fonction", None)
+    labels = labels_by_id(ca, "chapitre", None)
     assert level_amounts(account) == {
-        labels[k]: v for k, v in children_amounts(ca, "fonction", None).items()
+        labels[k]: v for k, v in children_amounts(ca, "chapitre", None).items()
     }
 
 
@@ -393,7 +399,9 @@ def test_embed_has_no_portal_chrome_and_the_page_offers_its_code(
     embed = soup(app, page_url(montreuil, "embed", tree="chapitre", node="D"))
     assert embed.select_one("header") is None and embed.select_one("footer") is None
     assert embed.select_one("#budget-evolution svg") is not None
-    assert not embed.select("script[src], link[href^='http'], img[src^='http']")
+    assert not embed.select("script[src^='http'], link[href^='http'], img[src^='http']")
+    # Its one script only tells the host page its height (the embed code sizes the iframe).
+    assert [s["src"].rsplit("/", 1)[-1] for s in embed.select("script[src]")] == ["embed.js"]
     years = [a["href"] for a in embed.select("#budget-year-nav a")]
     assert years and all("/explorer/embed?" in href for href in years)
 

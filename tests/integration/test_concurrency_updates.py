@@ -23,7 +23,13 @@ from ckan.tests.helpers import call_action
 
 from ckanext.budget import settings
 from ckanext.budget.docbudg import reader
-from ckanext.budget.docbudg.aggregation import aggregate, ruleset_from_dict, ruleset_to_dict
+from ckanext.budget.docbudg.aggregation import (
+    aggregate,
+    default_ruleset,
+    ruleset_from_dict,
+    ruleset_to_dict,
+    with_default_trees,
+)
 from ckanext.budget.docbudg.figures.big_numbers import big_numbers
 from ckanext.budget.docbudg.figures.results import result_of
 from ckanext.budget.documents import jobs, storage, upload
@@ -99,8 +105,15 @@ def assert_one_input_whole(resource_id: str, inputs: dict[str, bytes]) -> str:
     aggregation = service.stored(resource_id)
     assert aggregation.content_sha256 == record.content_sha256
     ruleset = service.applicable(record.package_id)
-    assert (aggregation.ruleset_id, aggregation.ruleset_version) == (ruleset.id, ruleset.version)
-    expected = result_of(aggregate(doc, service.ruleset(ruleset)), big_numbers(doc))
+    assert (aggregation.ruleset_id, aggregation.ruleset_version) == (
+        ruleset.id,
+        ruleset.published_version,
+    )
+    # The published rules, with the default presentations they do not replace.
+    rules = with_default_trees(
+        service.ruleset(ruleset, ruleset.published_version), default_ruleset(doc)
+    )
+    expected = result_of(aggregate(doc, rules), big_numbers(doc))
     assert aggregation.result == json.loads(json.dumps(expected.to_json()))
     return record.content_sha256
 

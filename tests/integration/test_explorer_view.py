@@ -121,7 +121,8 @@ def test_first_level_sums_to_the_tree_total_and_drills_down(app: Any, uploaded) 
     tree = stored_tree(resource_id, "fonction")
     amounts = table_amounts(page)
     assert amounts == [c.amount for c in tree.categories]
-    assert sum(amounts) == table_total(page)
+    # receipts and spending side by side: never added up into one total (issue 15)
+    assert page.select_one("table.budget-explorer-table tfoot") is None
     svg = page.select_one("figure.budget-explorer-chart svg")
     assert svg["role"] == "img" and svg.title and svg.desc
     assert svg["aria-labelledby"].split() == [svg.title["id"], svg.desc["id"]]
@@ -168,10 +169,15 @@ def test_embed_has_no_portal_chrome_and_view_offers_the_snippet(app: Any, upload
     embed = soup(app, explorer_url(uploaded, "embed", tree="fonction"))
     assert embed.select_one("svg[role=img]") is not None
     assert embed.select_one("header") is None and embed.select_one("footer") is None
-    assert not embed.select("script[src], link[href^='http']")
-    # Styled by the plugin's public directory: one sheet, served as it is.
-    (sheet,) = [link["href"] for link in embed.select("link[rel=stylesheet]")]
+    # Only the extension's files: its stylesheets and the script that posts the height.
+    assert not embed.select("link[href^='http'], script[src^='http']")
+    scripts = [script["src"] for script in embed.select("script[src]")]
+    assert [s.rsplit("/", 1)[-1] for s in scripts] == ["embed.js"]
+    sheets = [link["href"] for link in embed.select("link[rel=stylesheet]")]
+    assert len(sheets) == 2 and "explorer.css" in sheets[0]  # the extension's CSS
+    sheet = sheets[1]
     assert sheet.endswith("/ckanext-budget/embed.css")
+    assert all(app.get(url).status_code == 200 for url in sheets + scripts)
     served = app.get(sheet)
     assert served.status_code == 200 and served.content_type.startswith("text/css")
     assert ".budget-big-numbers" in served.get_data(as_text=True)

@@ -294,7 +294,13 @@ def test_gironde_import_through_the_action(montreuil: dict[str, Any]) -> None:
     # The imported rules are applied: Gironde's trees on a Montreuil document, and the
     # two breakdowns of solidarity spending are no longer counted twice.
     out = call_action("budget_aggregate", id=montreuil["resource"]["id"])
-    assert [t["id"] for t in out["result"]["arbres"]] == ["gironde", "gironde-publics"]
+    # The authority's presentations first, the default ones kept beside them.
+    assert [t["id"] for t in out["result"]["arbres"]] == [
+        "gironde",
+        "gironde-publics",
+        "fonction",
+        "chapitre",
+    ]
     for tree in out["result"]["arbres"]:
         for line in tree["controles"]["comptees_plusieurs_fois"]:
             leaves = line["categories"]

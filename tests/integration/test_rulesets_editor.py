@@ -17,6 +17,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.budget.rulesets import service
 
+from .budget_pages import publish_draft
 from .budget_uploads import sample_bytes, upload_resource
 
 pytestmark = [
@@ -152,6 +153,10 @@ def test_a_dataset_gets_its_own_rules_from_its_page(app: Any, montreuil: dict) -
         own["rules"]["trees"][0]["categories"][1]["label"] == "Investissement du budget principal"
     )
     assert call_action("budget_ruleset_show", organization="montreuil")["version"] == 1
+    # Drafts until published: the documents keep the organisation's rules meanwhile.
+    stored = service.stored(montreuil["resource"]["id"])
+    assert stored.ruleset_id != own["id"]
+    publish_draft(app, rules_url, auth(editor))
     stored = service.stored(montreuil["resource"]["id"])
     assert (stored.ruleset_id, stored.ruleset_version) == (own["id"], 2)
     # the organisation's page lists it, with a link to it
@@ -221,6 +226,7 @@ def test_import_form_takes_several_hierarchies_and_names_unknown_codes(
     assert "Ligne 4 : nature « 9999 » inconnu du plan de comptes." in text(page.body)
     rules = call_action("budget_ruleset_show", organization="montreuil")["rules"]
     assert [t["id"] for t in rules["trees"]] == ["services", "publics"]
+    publish_draft(app, ORG_RULES, auth(montreuil["editor"]), confirm=True)
     result = call_action("budget_aggregate", id=montreuil["resource"]["id"])["result"]
     trees = {t["id"]: t for t in result["arbres"]}
     services = {c["id"]: c for c in trees["services"]["categories"]}

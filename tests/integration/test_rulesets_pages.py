@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
-from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.budget.rulesets import service
 
+from .budget_pages import publish_draft
 from .budget_uploads import sample_bytes, upload_resource
 
 pytestmark = [
@@ -168,8 +168,17 @@ def test_rename_move_and_delete_a_category(web: Any, montreuil: dict) -> None:
     ][0]
     assert [c["id"] for c in df["children"]] == ["DF.autres", "DF.personnel"]
     web.post(url, data={"op": "delete"}, **auth(editor))
-    stored = service.stored(montreuil["resource"]["id"])
-    assert stored.ok is False  # DF.autres's lines are now in no category
+    resource_id = montreuil["resource"]["id"]
+    # A draft: the public's figures stay those of the published version.
+    assert service.stored(resource_id).ok is True
+    review = text(web.get(base(montreuil["org"]) + "/publish", **auth(editor)).body)
+    assert "ces règles ne comptent pas chaque ligne exactement une fois" in review
+    assert re.search(r"\d+ lignes? dans aucune catégorie", review)
+    refused = text(publish_draft(web, base(montreuil["org"]), auth(editor)).body)
+    assert "cochez la case pour les publier quand même" in refused
+    assert service.stored(resource_id).ok is True  # not published without confirmation
+    publish_draft(web, base(montreuil["org"]), auth(editor), confirm=True)
+    assert service.stored(resource_id).ok is False  # DF.autres's lines are now in no category
 
 
 def test_history_page_restores_a_version(web: Any, montreuil: dict) -> None:
@@ -221,11 +230,9 @@ def test_checks_page_and_resource_snippet_report_uncounted_lines(web: Any, montr
     body = text(page.body)
     assert re.search(r"\d+ lignes \([\d ,]+ €\) ne sont dans aucune catégorie", body)
     assert "Lignes dans aucune catégorie" in body
-    with web.flask_app.test_request_context():
-        snippet = tk.render_snippet(
-            "budget/rules/snippets/document_checks.html",
-            {"resource_id": montreuil["resource"]["id"]},
-        )
+    resource = montreuil["resource"]
+    resource_page = f"/dataset/{resource['package_id']}/resource/{resource['id']}"
+    snippet = text(web.get(resource_page, **auth(editor)).body)  # the checks are the editors'
     assert "ne sont dans aucune catégorie" in snippet
     assert "Budget de Montreuil" in snippet
 

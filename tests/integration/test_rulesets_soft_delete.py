@@ -17,6 +17,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.budget.rulesets import service
 
+from .budget_pages import publish_draft
 from .budget_uploads import sample_bytes, upload_resource
 
 pytestmark = [
@@ -126,7 +127,11 @@ def test_restore_makes_the_rules_apply_again_with_a_history_entry(
     app.post(URL + "/undelete", data={"ruleset": record_id}, **auth(editor))
     restored = service.for_organization(montreuil["org"]["id"])
     assert restored is not None and restored.id == record_id
-    assert applied_trees(montreuil["resource"]["id"]) == (record_id, ["rdfi"])
+    # The authority's presentation, and the default ones beside it.
+    assert applied_trees(montreuil["resource"]["id"]) == (
+        record_id,
+        ["rdfi", "fonction", "chapitre"],
+    )
     assert OWN_TREE in app.get(EXPLORER).body
     with app.flask_app.test_request_context():
         history = call_action("budget_ruleset_history", organization="montreuil")
@@ -174,6 +179,15 @@ def test_compare_two_versions_shows_labels_and_formulas_before_and_after(
         **auth(editor),
     )
     app.post(URL + "/node/rdfi/DF.autres", data={"op": "delete"}, **auth(editor))
+    # Drafts: only the editors see them, in the history and in a comparison.
+    index = app.get(URL, **auth(editor)).body
+    assert "Brouillon non publié" in index and "compare?from=1&amp;to=4" in index
+    assert "Brouillon non publié" not in app.get(URL).body
+    app.get(URL + "/compare?from=1&to=4", status=404)
+    assert "De la version 1 à la version 4" in text(
+        app.get(URL + "/compare?from=1&to=4", **auth(editor)).body
+    )
+    publish_draft(app, URL, auth(editor), confirm=True)
 
     history = app.get(URL + "/history").body  # the history is public: so is the comparison
     assert 'name="from"' in history and 'name="to"' in history and 'method="get"' in history
@@ -181,7 +195,8 @@ def test_compare_two_versions_shows_labels_and_formulas_before_and_after(
     shown = text(page.body)
     assert "De la version 1 à la version 4" in shown
     assert "Dépenses d'investissement" in shown and "Investissement (dépenses)" in shown
-    assert "sens:D & section:F & chapitre:012 & fonction:0" in shown
+    # shown in words, whatever notation it was typed in
+    assert "dépenses et fonctionnement et chapitre 012 et fonction 0" in shown
     assert "Autres dépenses de fonctionnement" in shown and "supprimée" in shown
     assert "DF.autres" in shown and "DI" in shown
     assert "RF.impots" not in re.findall(

@@ -421,20 +421,35 @@ EMBED_CODES = {
 }
 
 
+SIZING_SCRIPT = (
+    '(function(){var f=document.getElementById("budget-embed-0000000000");'
+    'window.addEventListener("message",function(e){var d=e.data;'
+    'if(!f||e.source!==f.contentWindow||e.origin!=="http://test.ckan.net"||!d||'
+    'd.type!=="ckanext-budget:embed-height")return;var h=Math.ceil(Number(d.height));'
+    'if(h>0&&h<100000){f.style.height=h+"px";}});})();'
+)
+"""The one script an embed code holds: the same for every page, whatever its titles."""
+
+
 @pytest.mark.parametrize("name", list(EMBED_CODES))
 def test_embed_code_is_one_iframe_whatever_the_title(hostile: Hostile, name: str) -> None:
     """The snippet a webmaster copies into another site: its text, read as HTML, is one
-    iframe with the page's title as an attribute value, and nothing else."""
+    iframe with the page's title as an attribute value, and the extension's fixed script
+    that sizes it (nothing of the page's state or titles in it)."""
     url, _ = pages(hostile)[name]
     page = BeautifulSoup(get(hostile, url).get_data(as_text=True), "html.parser")
     code = page.select_one(EMBED_CODES[name]).get_text()
     snippet = BeautifulSoup(code, "html.parser")
     elements = snippet.find_all(True)
-    assert [element.name for element in elements] == ["iframe"], code
-    iframe = elements[0]
-    assert set(iframe.attrs) == {"src", "title", "width", "height", "style"}, code
+    assert [element.name for element in elements] == ["iframe", "script"], code
+    iframe, script = elements
+    assert set(iframe.attrs) == {"src", "title", "id", "width", "height", "style"}, code
+    assert re.fullmatch(r"budget-embed-[0-9a-f]{10}", iframe["id"])
     assert iframe["src"].startswith("http://test.ckan.net/")
     assert iframe.get_text() == ""
+    assert script.attrs == {}
+    fixed = re.sub(r"budget-embed-[0-9a-f]{10}", "ID", script.get_text())
+    assert fixed == re.sub(r"budget-embed-[0-9a-f]{10}", "ID", SIZING_SCRIPT), code
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return SimpleNamespace(resource_id=resource_id)
 
     monkeypatch.setattr(service, "load_document", load_document)
-    preview._document.cache_clear()
+    preview.parsed_document.cache_clear()
     yield done
-    preview._document.cache_clear()
+    preview.parsed_document.cache_clear()
 
 
 def record(resource_id: str, sha: str = "v1") -> Any:
@@ -34,17 +34,17 @@ def record(resource_id: str, sha: str = "v1") -> Any:
 
 def test_the_last_documents_previewed_are_read_once(reads: list[str]) -> None:
     assert preview.KEPT_DOCUMENTS == 2
-    first = preview._document(record("a"))
-    assert preview._document(record("a")) is first
-    preview._document(record("b"))
-    preview._document(record("a"))  # "a" is now the most recent
-    preview._document(record("c"))  # pushes "b" out, not "a"
-    preview._document(record("a"))
-    preview._document(record("b"))
+    first = preview.parsed_document(record("a"))
+    assert preview.parsed_document(record("a")) is first
+    preview.parsed_document(record("b"))
+    preview.parsed_document(record("a"))  # "a" is now the most recent
+    preview.parsed_document(record("c"))  # pushes "b" out, not "a"
+    preview.parsed_document(record("a"))
+    preview.parsed_document(record("b"))
     assert reads == ["a", "b", "c", "b"]
 
 
 def test_a_new_content_is_read_again(reads: list[str]) -> None:
-    preview._document(record("a", "v1"))
-    preview._document(record("a", "v2"))
+    preview.parsed_document(record("a", "v1"))
+    preview.parsed_document(record("a", "v2"))
     assert reads == ["a", "a"]

@@ -14,8 +14,10 @@ money, how rows are totalled. The same rows are stored as CSV (``to_csv``) and r
 - ``emprunt``: one row per loan of the authority (``CodTypEmpr`` 01, 02) and per loan it
   guarantees (09): lender, object, beneficiary of a guaranteed loan, article, year,
   initial amount, capital owed at 31 December, capital and interest of the year, rate
-  type and rate. Left out: 05/06 (renegotiated loans, listed again), 10 (ratio
-  figures) and the annex's total rows (no type). Totals by type.
+  type, index and margin of a variable rate (``IndexTxVari…``, ``TxMargeInit``) and
+  rate (``TxActua``). Left out: 05/06 (renegotiated loans, listed again), 10 (ratio
+  figures) and the annex's total rows (no type). Totals by type, and the authority's
+  own debt (01, 02) apart from the loans it guarantees (09): never one sum of both.
 - ``personnel``: posts grouped by status (``CodTypAgent``), category (``CodCatAgent``),
   sector and grade: budgeted, filled and part-time posts as the annex counts them
   (``EffectifBud``, ``EffectifPourvu``, ``EffectifTNC``); no individual row, no pay.
@@ -63,6 +65,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Rows totalled on their own and never added to the other parts' (a guaranteed
+    loan is another body's debt, not the authority's): rows whose first grouping column
+    holds one of ``codes``."""
+
+    key: str
+    label: Message
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Spec:
     """What a table is: its annex record, columns, and how its rows are totalled."""
 
@@ -72,6 +85,8 @@ class Spec:
     columns: tuple[Column, ...]
     group_by: tuple[str, ...]
     sums: tuple[str, ...]
+    parts: tuple[Part, ...] = ()
+    """When given, the table has one total per part and no grand total."""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -190,11 +205,29 @@ EMPRUNT = Spec(
         Column("capital_exercice", M("Capital de l'exercice", "Capital of the year"), MONEY),
         Column("interets_exercice", M("Intérêts de l'exercice", "Interest of the year"), MONEY),
         Column("type_taux", M("Type de taux", "Rate type"), CODE, RATE_TYPES),
+        Column("index_taux", M("Index du taux variable", "Index of the variable rate")),
+        Column("marge_taux", M("Marge (%)", "Margin (%)"), NUMBER),
         Column("taux", M("Taux (%)", "Rate (%)"), NUMBER),
     ),
     group_by=("type",),
     sums=("montant_initial", "capital_restant_du", "capital_exercice", "interets_exercice"),
+    parts=(
+        Part(
+            "dette_propre",
+            M("Dette propre de la collectivité", "The authority's own debt"),
+            ("01", "02"),
+        ),
+        Part(
+            "emprunts_garantis",
+            M(
+                "Emprunts garantis (dette d'autres organismes)",
+                "Guaranteed loans (debt of other bodies)",
+            ),
+            ("09",),
+        ),
+    ),
 )
+FIXED_RATE = "F"
 PERSONNEL = Spec(
     name="personnel",
     record="PERSONNEL",
@@ -285,6 +318,8 @@ def _emprunt_rows(records: list[dict[str, str]]) -> list[dict[str, str]]:
                 "capital_exercice": _money(r.get("MtCapitalExer")),
                 "interets_exercice": _money(r.get("MtIntExer")),
                 "type_taux": r.get("CodTyptxDtVote") or r.get("CodTyptxInit") or "",
+                "index_taux": r.get("IndexTxVariDtVote") or r.get("IndexTxVariInit") or "",
+                "marge_taux": _number(r.get("TxMargeInit")),
                 "taux": _number(r.get("TxActua")),
             }
         )
@@ -449,3 +484,23 @@ def totals(spec: Spec, rows: list[dict[str, str]]) -> list[Total]:
 
 def grand_total(spec: Spec, rows: list[dict[str, str]]) -> Total:
     return Total({}, len(rows), _sums(spec, rows))
+
+
+def part_totals(spec: Spec, rows: list[dict[str, str]]) -> list[tuple[Part, Total]]:
+    """One total per part of the table (none for a table without parts): the own debt
+    and the guaranteed loans each summed alone."""
+    if not spec.parts:
+        return []
+    key = spec.group_by[0]
+    found = []
+    for part in spec.parts:
+        members = [row for row in rows if row.get(key, "") in part.codes]
+        found.append((part, Total({}, len(members), _sums(spec, members))))
+    return found
+
+
+def is_variable(row: Mapping[str, str]) -> bool:
+    """A loan whose rate follows an index (any type but fixed, when the annex says it
+    or gives an index): its ``TxActua`` is the index's level, often 0 recently."""
+    kind = row.get("type_taux", "")
+    return bool(kind and kind != FIXED_RATE) or (not kind and bool(row.get("index_taux")))

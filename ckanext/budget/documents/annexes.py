@@ -19,7 +19,8 @@ from flask import Blueprint, Response
 
 from .. import settings
 from ..docbudg import annex_tables as tables
-from ..web.downloads import safe_rows
+from ..web import not_found
+from ..web.downloads import csv_download, safe_rows, wants_excel
 from . import access, presenters
 from . import model as db
 
@@ -73,6 +74,8 @@ class AnnexPage:
     group_label: str
     totals: list[TotalView] = field(default_factory=list)
     grand_total: TotalView | None = None
+    part_totals: list[TotalView] = field(default_factory=list)
+    """The parts totalled apart (own debt, guaranteed loans); then no grand total."""
     computed: bool = True
 
 
@@ -99,6 +102,7 @@ def _load(
     processed before the tables existed (no indicators either) that has this annex."""
     spec = tables.SPECS.get(name)
     if spec is None:
+        _unknown_annex(id, resource_id, name)
         tk.abort(404, tk._("This annex does not exist."))
     target = access.load(id, resource_id, "budget_document_show", light=light)
     record = access.require_document(target)
@@ -111,6 +115,7 @@ def _load(
         tk.abort(404, tk._("This document has no such annex."))
     table = tables.from_csv(name, export.content)
     args = tk.request.args
+    _check_order(spec, args, {"id": id, "resource_id": resource_id, "name": name})
     query = (args.get("q") or "").strip()[:MAX_QUERY]
     sort = args.get("sort") if spec.column(args.get("sort") or "") else None
     descending = args.get("dir") == "desc"
@@ -118,6 +123,57 @@ def _load(
     if sort:
         rows = tables.sort(spec, rows, sort, descending, settings.current_language())
     return target, Selected(table, rows, query, sort, descending)
+
+
+def _url(fixed: dict[str, str], **changes: Any) -> str:
+    """The request's route and query with ``changes`` (None drops a parameter)."""
+    params = {**tk.request.args.to_dict(), **changes}
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return tk.h.url_for(tk.request.endpoint, **fixed, **kept)
+
+
+def _unknown_annex(id: str, resource_id: str, name: str) -> None:
+    """404 listing the annexes the document has (none when the reader may not see it)."""
+    target = access.load(id, resource_id, "budget_document_show", light=True)
+    access.require_document(target)
+    lang = settings.current_language()
+    fixed = {"id": id, "resource_id": resource_id}
+    choices = [
+        not_found.Choice(spec.title.text(lang), _url({**fixed, "name": key}))
+        for key, spec in tables.SPECS.items()
+        if db.get_export(resource_id, tables.export_name(key)) is not None
+    ]
+    not_found.abort_if_unknown([not_found.unknown("name", tk._("Annex"), name, choices)])
+
+
+def _check_order(spec: tables.Spec, args: Any, fixed: dict[str, str]) -> None:
+    """An unknown ``sort`` column or ``dir``: 404 listing the columns or directions."""
+    lang = settings.current_language()
+    found = []
+    sort = args.get("sort")
+    if sort and spec.column(sort) is None:
+        choices = (
+            not_found.Choice(c.label.text(lang), _url(fixed, sort=c.key, page=None))
+            for c in spec.columns
+        )
+        found.append(not_found.unknown("sort", tk._("Sort by"), sort, choices))
+    direction = args.get("dir")
+    if direction and direction not in ("asc", "desc"):
+        words = {"asc": tk._("Ascending"), "desc": tk._("Descending")}
+        choices = (not_found.Choice(w, _url(fixed, dir=d, page=None)) for d, w in words.items())
+        found.append(not_found.unknown("dir", tk._("Order"), direction, choices))
+    not_found.abort_if_unknown(found)
+
+
+def _check_page(annex: AnnexPage, fixed: dict[str, str]) -> None:
+    """A ``page`` that is not one of the table's pages: 404 listing them."""
+    given = tk.request.args.get("page")
+    if given and given != str(annex.page):
+        choices = (
+            not_found.Choice(str(n), _url(fixed, page=None if n == 1 else n))
+            for n in range(1, annex.pages + 1)
+        )
+        not_found.abort_if_unknown([not_found.unknown("page", tk._("Page"), given, choices)])
 
 
 def _cell(column: tables.Column, value: str, lang: str) -> Cell:
@@ -128,6 +184,38 @@ def _cell(column: tables.Column, value: str, lang: str) -> Cell:
     else:
         text = column.words(value, lang)
     return Cell(text, value, column.kind)
+
+
+def _rate_text(row: dict[str, str], lang: str) -> str:
+    """A loan's rate as a reader needs it: a variable rate says so, with its index and
+    margin, never a bare « 0 » (the index's level, often 0 these years)."""
+    rate = row.get("taux", "")
+    shown = tk.h.budget_number(Decimal(rate)) if rate else ""
+    if not tables.is_variable(row):
+        return shown
+    kind = tables.EMPRUNT.column("type_taux").words(row.get("type_taux", ""), lang)
+    if not row.get("type_taux"):
+        kind = tk._("Variable")
+    parts = [kind]
+    if row.get("index_taux"):
+        parts.append(tk._("index: %(index)s", index=row["index_taux"]))
+    if row.get("marge_taux"):
+        margin = tk.h.budget_number(Decimal(row["marge_taux"]))
+        parts.append(tk._("margin: %(margin)s %%", margin=margin))
+    if rate and Decimal(rate) != 0:
+        parts.append(tk._("level: %(rate)s %%", rate=shown))
+    return " — ".join(parts)
+
+
+def _row_cells(
+    spec: tables.Spec, shown: list[tables.Column], row: dict[str, str], lang: str
+) -> list[Cell]:
+    cells = [_cell(column, row.get(column.key, ""), lang) for column in shown]
+    if spec is tables.EMPRUNT:
+        for cell, column in zip(cells, shown, strict=True):
+            if column.key == "taux" and tables.is_variable(row):
+                cell.text, cell.kind = _rate_text(row, lang), tables.TEXT
+    return cells
 
 
 def _group_label(spec: tables.Spec, group: dict[str, str], lang: str) -> str:
@@ -204,14 +292,17 @@ def _page(name: str, selected: Selected | None, page_number: int) -> AnnexPage:
     page.first = (page.page - 1) * PAGE_SIZE
     shown = [spec.column(column.key) for column in columns]
     page.rows = [
-        [_cell(column, row.get(column.key, ""), lang) for column in shown]
-        for row in rows[page.first : page.first + PAGE_SIZE]
+        _row_cells(spec, shown, row, lang) for row in rows[page.first : page.first + PAGE_SIZE]
     ]
     page.totals = [
         _total(spec, total, _group_label(spec, total.group, lang), lang)
         for total in tables.totals(spec, rows)
     ]
     page.grand_total = _total(spec, tables.grand_total(spec, rows), tk._("Total"), lang)
+    page.part_totals = [
+        _total(spec, total, part.label.text(lang), lang)
+        for part, total in tables.part_totals(spec, rows)
+    ]
     return page
 
 
@@ -221,10 +312,12 @@ def _render(id: str, resource_id: str, name: str, template: str, *, light: bool)
         page_number = int(tk.request.args.get("page", 1))
     except ValueError:
         page_number = 1
+    annex = _page(name, selected, page_number)
+    _check_page(annex, {"id": id, "resource_id": resource_id, "name": name})
     return tk.render(
         template,
         {
-            "annex": _page(name, selected, page_number),
+            "annex": annex,
             "pkg": target.package,
             "pkg_dict": target.package,
             "package": target.package,
@@ -259,12 +352,8 @@ def export_csv(id: str, resource_id: str, name: str) -> Response:
     target, selected = _selected_or_404(id, resource_id, name)
     lang = settings.current_language()
     body = tables.to_csv(selected.table.spec, safe_rows(selected.rows), lang)
-    response = Response(body, content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_file_name(target, name, "csv")}"'
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    filename = _file_name(target, name, "csv")
+    return csv_download(body, filename, wants_excel(tk.request.args))
 
 
 def export_json(id: str, resource_id: str, name: str) -> Response:
@@ -289,9 +378,15 @@ def export_json(id: str, resource_id: str, name: str) -> Response:
         ],
         "total": {
             "nombre": len(selected.rows),
-            **tables.grand_total(spec, selected.rows).sums,
+            **({} if spec.parts else tables.grand_total(spec, selected.rows).sums),
         },
     }
+    if spec.parts:  # summed apart, never together (own debt, guaranteed loans)
+        body["totaux_parties"] = [
+            {"partie": part.key, "libelle": part.label.text(lang), "nombre": total.count}
+            | total.sums
+            for part, total in tables.part_totals(spec, selected.rows)
+        ]
     return Response(
         json.dumps(body, ensure_ascii=False, indent=1),
         content_type="application/json; charset=utf-8",

@@ -8,7 +8,10 @@ Money is formatted from ``Decimal`` by Babel's locale data: « 1 234,56 € » i
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from ckan.plugins import toolkit as tk
 from markupsafe import escape
@@ -17,6 +20,7 @@ from .. import formatting, settings
 from ..docbudg.figures.big_numbers import BigNumbers, NeutralAmount
 from ..docbudg.figures.big_numbers import definitions as big_number_definitions
 from . import presenters
+from .index_fields import format_resource_items, get_facet_items_dict
 from .indicators import annexes_of as budget_annexes
 from .indicators import indicators_view as budget_indicators
 
@@ -40,6 +44,8 @@ __all__ = [
     "budget_section_label",
     "budget_severity_label",
     "budget_status_label",
+    "format_resource_items",
+    "get_facet_items_dict",
 ]
 
 REFRESH_SECONDS = 5
@@ -173,11 +179,27 @@ def budget_export_names(resource_id: str) -> list[str]:
     return presenters.export_names(resource_id)
 
 
+EMBED_MESSAGE = "ckanext-budget:embed-height"
+"""The message an embed posts with its height (``public/ckanext-budget/embed.js``)."""
+
+
 def budget_embed_code(src: str, title: str, height: int) -> str:
-    """The ``<iframe>`` code offered to copy into another site, as plain text: its
-    attribute values are escaped here, and the template escapes the whole code again, so
-    a title taken from a document or a dataset cannot break out of its attribute."""
+    """The code offered to copy into another site, as plain text: the ``<iframe>``
+    (``height``: what it keeps without JavaScript) and a tiny script that sets its height
+    from the embed's messages (``embed.js``), accepted only from that very iframe
+    (``event.source``) and the portal's origin. Attribute values are escaped here, and
+    the template escapes the whole code again, so a title taken from a document or a
+    dataset cannot break out of its attribute."""
+    parts = urlsplit(src)
+    origin = json.dumps(f"{parts.scheme}://{parts.netloc}").replace("<", "\\u003c")
+    frame_id = "budget-embed-" + hashlib.sha256(src.encode("utf-8")).hexdigest()[:10]
     return (
-        f'<iframe src="{escape(src)}" title="{escape(title)}" width="100%" '
-        f'height="{int(height)}" style="border:0"></iframe>'
+        f'<iframe src="{escape(src)}" title="{escape(title)}" id="{frame_id}" width="100%" '
+        f'height="{int(height)}" style="border:0;display:block"></iframe>\n'
+        "<script>(function(){var f=document.getElementById(" + json.dumps(frame_id) + ");"
+        'window.addEventListener("message",function(e){var d=e.data;'
+        "if(!f||e.source!==f.contentWindow||e.origin!==" + origin + "||!d||"
+        "d.type!==" + json.dumps(EMBED_MESSAGE) + ")return;"
+        "var h=Math.ceil(Number(d.height));"
+        'if(h>0&&h<100000){f.style.height=h+"px";}});})();</script>'
     )

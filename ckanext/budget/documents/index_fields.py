@@ -93,9 +93,78 @@ def _value_names() -> dict[str, Callable[[str], str]]:
     }
 
 
+def _newest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Years newest first: a reader looks for a year, not for the most common one."""
+    return sorted(
+        items, key=lambda item: int(item["name"]) if item["name"].isdigit() else -1, reverse=True
+    )
+
+
+@tk.chained_helper
+def get_facet_items_dict(
+    next_func: Callable[..., list[dict[str, Any]]],
+    facet: str,
+    search_facets: Any = None,
+    limit: int | None = None,
+    exclude_active: bool = False,
+) -> list[dict[str, Any]]:
+    """CKAN's facet items (sorted by count, cut to the facet's limit), with the year facet
+    newest first: the same number of items, taken from every year sorted (``limit=0``:
+    no limit, in 2.11 and 2.12)."""
+    items = next_func(facet, search_facets, limit, exclude_active)
+    if facet != EXERCICE:
+        return items
+    every = next_func(facet, search_facets, 0, exclude_active)
+    return _newest_first(every)[: len(items)]
+
+
+HIDDEN_RESOURCE_ITEMS = frozenset(
+    ("budget_status", "has_views", "package_id", "position", "state", "url_type")
+)
+"""Internal fields CKAN lists on a resource page: the budget panel says what they mean."""
+
+
+def _resource_labels() -> dict[str, str]:
+    return {
+        **facet_titles(),
+        "budget_sha256": tk._("Fingerprint (sha-256)"),
+        "id": tk._("Identifier"),
+        "mimetype": tk._("Media type"),
+        "size": tk._("Size"),
+    }
+
+
+@tk.chained_helper
+def format_resource_items(
+    next_func: Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]],
+    items: list[tuple[str, Any]],
+) -> list[tuple[str, Any]]:
+    """A budget document's "Additional information" in the reader's language: its fields
+    named, its codes in words, its year as a year (CKAN shows « Budget exercice 2 021 »
+    and internal fields); other resources as CKAN shows them."""
+    items = list(items)
+    raw = dict(items)
+    if STAGE not in raw and "budget_status" not in raw:
+        return next_func(items)
+    labels, names = _resource_labels(), _value_names()
+    shown = next_func([(k, v) for k, v in items if k not in HIDDEN_RESOURCE_ITEMS])
+    out = []
+    for key, value in shown:
+        field = key.replace(" ", "_")
+        if field in names:
+            value = names[field](str(raw[field]))
+        elif field == EXERCICE:
+            value = str(raw[field])
+        out.append((labels.get(field, key), value))
+    return out
+
+
 def name_facet_values(search_results: dict[str, Any]) -> dict[str, Any]:
-    """Readable names for coded facet values ("CA" → "Compte administratif")."""
+    """Readable names for coded facet values ("CA" → "Compte administratif"); the years
+    newest first (the API's order too)."""
     facets = search_results.get("search_facets") or {}
+    if EXERCICE in facets and facets[EXERCICE].get("items"):
+        facets[EXERCICE]["items"] = _newest_first(facets[EXERCICE]["items"])
     if not any(field in facets for field in (STAGE, KIND, VALIDATION)):
         return search_results
     for field, name in _value_names().items():

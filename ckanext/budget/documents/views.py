@@ -8,6 +8,7 @@ import json
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, Response
 
+from ..web.downloads import csv_download, wants_excel
 from . import access, presenters
 from . import model as db
 
@@ -61,6 +62,8 @@ def derived_file(id: str, resource_id: str, name: str) -> Response:
     if export is None:
         tk.abort(404, tk._("This file does not exist for this document."))
     filename = presenters.download_name(target.resource.get("name"), export.name)
+    if export.media_type.startswith("text/csv") and wants_excel(tk.request.args):
+        return csv_download(export.content, filename, excel=True)
     return _attachment(export.content, export.media_type, filename)
 
 

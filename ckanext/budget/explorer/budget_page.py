@@ -16,15 +16,15 @@ series over the years) is cheap to rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ckan import model
 
-from .. import settings
-from ..docbudg.figures import combination
+from .. import formatting, settings
+from ..docbudg.figures import brief, combination
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.combination import (
     KINDS,
@@ -47,15 +47,18 @@ from ..docbudg.figures.indicator_table import (
 )
 from ..docbudg.figures.levels import Level, level
 from ..docbudg.figures.results import FORMAT, Result
+from ..docbudg.glossary import glossary as budget_glossary
 from ..docbudg.model import Stage
 from ..docbudg.stage_amounts import CREDITS_BEFORE, STAGE_AMOUNTS
 from ..documents import model as db
 from ..documents.presenters import badge_word, stage_words
 from ..documents.results import figures_current
-from ..rulesets import jobs, service
-from ..rulesets.model import AggregationRecord
-from . import cache, placement
+from ..rulesets import jobs, publishing, service
+from ..rulesets.model import AggregationRecord, RuleSetRecord
+from . import cache, placement, texts
 from .constants import VIEW_TYPE
+
+PREVIEW = publishing.PREVIEW_PARAMETER
 
 MAX_COMPARED = 8
 """The comparison page shows at most this many documents side by side."""
@@ -164,10 +167,35 @@ def bases(
     return cache.pages.get_or_build(cache_key, lambda: _build_bases(counted))
 
 
-def _build_bases(documents: list[db.BudgetDocumentRecord]) -> dict[int, dict[str, Basis]]:
+def draft_bases(
+    package_id: str, documents: list[db.BudgetDocumentRecord], record: RuleSetRecord
+) -> dict[int, dict[str, Basis]]:
+    """The bases as the draft of ``record`` would make them (« Voir comme le public »):
+    its documents aggregated in memory with the draft, nothing stored."""
+    done = [d for d in documents if d.status == db.STATUS_DONE]
+    cache_key = (
+        "budget-page-draft-bases",
+        package_id,
+        record.id,
+        record.version,
+        tuple(sorted((d.resource_id, d.content_sha256) for d in done)),
+    )
+    by_id = {d.resource_id: d for d in done}
+
+    def draft(ids: list[str]) -> tuple[dict[str, Result], set[str]]:
+        results = publishing.draft_results(record, (by_id[rid] for rid in ids))
+        return results, set(results)
+
+    return cache.pages.get_or_build(cache_key, lambda: _build_bases(done, draft))
+
+
+def _build_bases(
+    documents: list[db.BudgetDocumentRecord],
+    load: Callable[[list[str]], tuple[dict[str, Result], set[str]]] = load_results,
+) -> dict[int, dict[str, Basis]]:
     chosen = combination.choose(source(d) for d in documents)
     ids = [rid for kinds in chosen.values() for c in kinds.values() for rid in c.document_ids]
-    results, own = load_results(ids)
+    results, own = load(ids)
     checked = [
         rid
         for kinds in chosen.values()
@@ -246,6 +274,62 @@ class VotedFigures:
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class PageBrief:
+    """« Le budget en bref » of the year shown: the core's :class:`brief.Brief` of the
+    document the figures come from, against the previous year's of the same kind."""
+
+    year: int
+    kind: str
+    """``realised`` or ``voted``: compared with the same kind only."""
+    words: str
+    """The document the figures come from (« Compte administratif 2021 »)."""
+    stage: str | None
+    """Its stage (``CA``, ``BP``…): a term of the glossary."""
+    previous_year: int | None
+    previous_words: str | None
+    found: brief.Brief
+
+
+def _brief(
+    by_year: dict[int, dict[str, Basis]],
+    year: int | None,
+    kind: str | None,
+    records: dict[str, db.BudgetDocumentRecord],
+    refs: dict[str, DocumentRef],
+    lang: str,
+) -> PageBrief | None:
+    """The year's brief, None when its analysis is not stored (being computed)."""
+    basis = by_year.get(year, {}).get(kind) if year is not None and kind else None
+    record = records.get(basis.document_id) if basis else None
+    if basis is None or record is None or year is None or kind is None:
+        return None
+    earlier = [y for y in by_year if y < year and kind in by_year[y]]
+    previous = by_year[max(earlier)][kind] if earlier else None
+    before = records.get(previous.document_id) if previous else None
+    found = brief.brief(
+        record.indicators,
+        before.indicators if before is not None else None,
+        lang,
+        money=lambda value: formatting.money(value, lang),
+        percent=lambda value: formatting.share(value, Decimal(1), lang),
+        number=lambda value: formatting.number(value, lang),
+    )
+    if found is None:
+        return None
+    ref = refs.get(basis.document_id)
+    previous_ref = refs.get(previous.document_id) if previous else None
+    return PageBrief(
+        year=year,
+        kind=kind,
+        words=ref.words if ref else str(year),
+        stage=record.stage,
+        previous_year=previous.year if previous and before is not None else None,
+        previous_words=previous_ref.words if previous_ref and before is not None else None,
+        found=found,
+    )
+
+
 @dataclass
 class BudgetPage:
     years: list[int]
@@ -272,6 +356,19 @@ class BudgetPage:
     """Processed documents whose year or stage is unknown: explored nowhere (``placement``)."""
     with_errors: list[DocumentRef] = field(default_factory=list)
     """The documents behind the figures shown that have validation errors."""
+    rules_checked: bool = True
+    """Whether the rules behind the breakdowns shown count every line exactly once (the
+    public is told when they do not)."""
+    draft: RuleSetRecord | None = None
+    """The rule set whose draft the page shows, for its editors (« Voir comme le
+    public »); ``None``: the published rules, as everyone sees them."""
+    brief: PageBrief | None = None
+    """« Le budget en bref » of the year shown (None while its figures are computed)."""
+    text: texts.ShownText | None = None
+    """The producer's text on the category shown, for the year shown."""
+    year_text: texts.ShownText | None = None
+    """The producer's text on the whole budget for the year shown (« Ce qui s'est passé
+    cette année »)."""
 
     @property
     def stages(self) -> list[str]:
@@ -285,6 +382,9 @@ class BudgetPage:
             "node": self.level.node_id if self.level else None,
             "year": self.year,
             "stage": self.stage,
+            publishing.PREVIEW_PARAMETER[0]: publishing.PREVIEW_PARAMETER[1]
+            if self.draft
+            else None,
         }
 
 
@@ -385,14 +485,21 @@ def build(
     node: str | None = None,
     year: str | None = None,
     stage: str | None = None,
+    *,
+    draft: RuleSetRecord | None = None,
 ) -> BudgetPage:
     """The page in one state: year (default: the latest), stage (default: realised when
     the year has an account), tree and node (default: the first level of the default
-    tree); unknown values fall back to the defaults."""
+    tree); unknown values fall back to the defaults. With ``draft``, as that rule set's
+    latest version would make it once published."""
     lang = settings.current_language()
     documents = documents_of(package)
-    keys, computing = aggregation_keys(documents)
-    by_year = bases(package["id"], keys, documents)
+    if draft is None:
+        keys, computing = aggregation_keys(documents)
+        by_year = bases(package["id"], keys, documents)
+    else:
+        computing = []
+        by_year = draft_bases(package["id"], documents, draft)
     years = sorted(by_year)
     chosen_year = _year(year, years)
     kinds = by_year.get(chosen_year, {}) if chosen_year is not None else {}
@@ -412,6 +519,12 @@ def build(
         if len(available) == len(KINDS):
             found_execution = execution(kinds[VOTED], kinds[REALISED], shown, lang)
 
+    if basis is None:
+        applied = None
+    elif draft is not None:  # the draft's texts with the draft's figures
+        applied = texts.of_version(draft.id, draft.version)
+    else:
+        applied = texts.of_version(*keys[basis.document_id][3:5])
     records = {d.resource_id: d for d in documents}
     refs = document_refs(package, documents, lang)
     by_id = {ref.resource_id: ref for ref in refs}
@@ -438,12 +551,47 @@ def build(
             for d in documents
             if d.status == db.STATUS_DONE and not placement.placed(d)
         ],
+        draft=draft,
+        rules_checked=basis.result.ok if basis else True,
         with_errors=[
             by_id[rid]
             for rid in (basis.choice.document_ids if basis else ())
             if rid in records and placement.has_errors(records[rid])
         ],
+        text=texts.shown(
+            applied.of_category(shown.tree_id, shown.node_id, chosen_year)
+            if applied is not None and shown is not None
+            else None,
+            lang,
+        ),
+        year_text=texts.shown(
+            applied.of_budget(chosen_year) if applied is not None else None, lang
+        ),
+        brief=_brief(by_year, chosen_year, chosen_stage, records, by_id, lang),
     )
+
+
+def dataset_brief(package: dict[str, Any]) -> PageBrief | None:
+    """The latest year's brief (its account, else its voted budget), for the short
+    version on the dataset's own page; None without figures stored yet."""
+    if not package.get("id") or not has_documents(package["id"]):
+        return None
+    lang = settings.current_language()
+    documents = documents_of(package)
+    keys, _ = aggregation_keys(documents)
+    by_year = bases(package["id"], keys, documents)
+    if not by_year:
+        return None
+    year = max(by_year)
+    kind = next(k for k in KINDS if k in by_year[year])
+    records = {d.resource_id: d for d in documents}
+    refs = {ref.resource_id: ref for ref in document_refs(package, documents, lang)}
+    return _brief(by_year, year, kind, records, refs, lang)
+
+
+def glossary() -> dict[str, tuple[str, str]]:
+    """The budget's words and their definitions in the reader's language (the core's)."""
+    return budget_glossary(settings.current_language())
 
 
 # --- the data behind each table, for CSV and JSON -----------------------------------------

@@ -7,10 +7,16 @@ labels are escaped like any page text):
   several series per category (``budget/explorer/page/snippets/stacked_chart.html`` and
   ``grouped_chart.html``). Series differ by colour *and* texture, carry a number key and
   a legend, so colour is never the only way to tell them apart.
+
+The charts are drawn for phones as for desktops: no viewBox scales them down, positions
+across are percentages of the chart's width and text is written in CSS pixels, so labels
+stay at their size on a 390 px screen (long labels wrap on two lines). Negative amounts
+are drawn as negative: left of the zero line (horizontal bars), below it (vertical bars).
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -20,14 +26,20 @@ from ..docbudg.figures.evolution import Stack
 from ..docbudg.figures.execution import Execution
 from ..docbudg.figures.indicator_table import Indicators
 from ..docbudg.figures.levels import Level
-from . import compare
+from . import compare, palette
 
 WIDTH = 720
+"""The widest a chart is drawn (CSS pixels); narrower screens draw it narrower."""
+LABEL_LINE = 16
 LABEL_HEIGHT = 18
 BAR_HEIGHT = 16
-ROW_HEIGHT = 44
-BAR_MAX = 480
+ROW_GAP = 12
+PLOT = 72.0
+"""The share of the chart's width (%) the bars take; the rest is for their amounts."""
 LABEL_CHARS = 80
+LINE_CHARS = 38
+"""Characters per label line: 38 at 13 px fit the narrowest phone (320 px)."""
+LABEL_LINES = 2
 
 
 @dataclass
@@ -37,7 +49,18 @@ class Bar:
     short_label: str
     amount: Decimal
     y: int
-    width: int
+    x: float
+    """Where the bar starts, in % of the chart's width."""
+    width: float
+    """In % of the chart's width."""
+    lines: list[str]
+    text_x: float
+    """Where its amount is written (%), 6 px after it."""
+    colour: str = palette.POSITIVE
+
+    @property
+    def bar_y(self) -> int:
+        return self.y + len(self.lines) * LABEL_LINE + 4
 
 
 @dataclass
@@ -47,6 +70,9 @@ class Chart:
     bars: list[Bar]
     bar_height: int = BAR_HEIGHT
     label_height: int = LABEL_HEIGHT
+    zero: float | None = None
+    """The zero line (%), drawn when some amount is negative."""
+    line_height: int = LABEL_LINE
 
 
 def shorten(label: str, limit: int = LABEL_CHARS) -> str:
@@ -54,14 +80,54 @@ def shorten(label: str, limit: int = LABEL_CHARS) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
+def wrap(label: str, width: int = LINE_CHARS, lines: int = LABEL_LINES) -> list[str]:
+    """The label on at most ``lines`` lines of ``width`` characters (the last one cut
+    with an ellipsis): SVG text does not wrap by itself."""
+    found = textwrap.wrap(label, width) or [""]
+    if len(found) <= lines:
+        return found
+    return [*found[: lines - 1], shorten(" ".join(found[lines - 1 :]), width)]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Horizontal bars from zero: amounts to percentages of the chart's width."""
+
+    low: Decimal
+    span: Decimal
+
+    @classmethod
+    def of(cls, amounts: list[Decimal]) -> Scale:
+        low = min([Decimal(0), *amounts])
+        high = max([Decimal(0), *amounts])
+        return cls(low, (high - low) or Decimal(1))
+
+    def at(self, amount: Decimal) -> float:
+        return round(float((amount - self.low) / self.span) * PLOT, 2)
+
+    def bar(self, amount: Decimal) -> tuple[float, float]:
+        """Where the bar of ``amount`` starts and how wide it is (%, at least a sliver)."""
+        start = self.at(min(amount, Decimal(0)))
+        return start, max(round(self.at(max(amount, Decimal(0))) - start, 2), 0.2)
+
+    @property
+    def zero(self) -> float | None:
+        return self.at(Decimal(0)) if self.low < 0 else None
+
+
 def bar_chart(rows: list[tuple[str, str, Decimal]]) -> Chart:
-    """Bars for (id, label, amount) rows; negative amounts are drawn by their size."""
-    largest = max((abs(amount) for _, _, amount in rows), default=Decimal(0))
-    bars = []
-    for i, (row_id, label, amount) in enumerate(rows):
-        width = int(abs(amount) / largest * BAR_MAX) if largest else 0
-        bars.append(Bar(row_id, label, shorten(label), amount, i * ROW_HEIGHT, max(width, 1)))
-    return Chart(WIDTH, max(len(rows), 1) * ROW_HEIGHT, bars)
+    """Bars for (id, label, amount) rows; a negative amount extends left of zero."""
+    scale = Scale.of([amount for _, _, amount in rows])
+    bars, y = [], 0
+    for row_id, label, amount in rows:
+        x, width = scale.bar(amount)
+        lines = wrap(label)
+        text_x = x + width if amount >= 0 else scale.at(Decimal(0))
+        colour = palette.NEGATIVE if amount < 0 else palette.POSITIVE
+        bar = Bar(row_id, label, shorten(label), amount, y, x, width, lines, text_x, colour)
+        bars.append(bar)
+        y = bar.bar_y + BAR_HEIGHT + ROW_GAP
+    return Chart(WIDTH, max(y, 1), bars, zero=scale.zero)
 
 
 def level_chart(level: Level) -> Chart:
@@ -71,8 +137,9 @@ def level_chart(level: Level) -> Chart:
 
 # --- several series: patterns, stacked and grouped bars ------------------------------------
 
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#777777")
-"""Okabe and Ito's colours, told apart by people with any colour vision deficiency."""
+PALETTE = palette.SERIES
+"""Okabe and Ito's colours, told apart by people with any colour vision deficiency (defined
+once, in the stylesheet: see ``palette``)."""
 TEXTURES = (
     "",
     "M-2,2 L2,-2 M0,8 L8,0 M6,10 L10,6",
@@ -116,16 +183,23 @@ class LegendItem:
     short_label: str
     x: int
     y: int
+    mark: str = ""
+    """What names the series on the chart (its number, or its official code)."""
 
 
 LEGEND_ROW = 22
 LEGEND_COLUMN = 360
-LEGEND_CHARS = 44
+LEGEND_CHARS = 40
+"""A legend entry's characters: one column of them fits a phone."""
 
 
-def legend(items: list[tuple[str, str]], top: int, columns: int = 2) -> list[LegendItem]:
-    """Legend entries for (id, label) series, in ``columns`` columns from ``top``."""
+def legend(
+    items: list[tuple[str, str]], top: int, columns: int = 1, marks: list[str] | None = None
+) -> list[LegendItem]:
+    """Legend entries for (id, label) series, in ``columns`` columns from ``top``, marked
+    ``marks`` (else numbered 1, 2…)."""
     found = styles(len(items))
+    shown = marks or [str(style.number) for style in found]
     rows = -(-len(items) // columns)
     return [
         LegendItem(
@@ -135,12 +209,13 @@ def legend(items: list[tuple[str, str]], top: int, columns: int = 2) -> list[Leg
             shorten(label, LEGEND_CHARS),
             (i // rows) * LEGEND_COLUMN if rows else 0,
             top + (i % rows) * LEGEND_ROW if rows else top,
+            shown[i],
         )
         for i, (series_id, label) in enumerate(items)
     ]
 
 
-def legend_height(count: int, columns: int = 2) -> int:
+def legend_height(count: int, columns: int = 1) -> int:
     return -(-count // columns) * LEGEND_ROW
 
 
@@ -174,17 +249,23 @@ class Segment:
     y: int
     height: int
     show_number: bool
+    mark: str = ""
 
 
 @dataclass
 class StackColumn:
     key: int
     label: str
-    x: int
-    width: int
+    x: float
+    """Where the bar starts, in % of the chart's width."""
+    width: float
     total: Decimal
     total_y: int
     segments: list[Segment]
+
+    @property
+    def middle(self) -> float:
+        return round(self.x + self.width / 2, 2)
 
 
 @dataclass
@@ -197,8 +278,9 @@ class Tick:
 class StackedChart:
     width: int
     height: int
-    plot_left: int
-    plot_right: int
+    plot_left: float
+    """Where the plot begins (%): the axis amounts are written left of it."""
+    plot_right: float
     plot_top: int
     baseline: int
     axis_y: int
@@ -207,20 +289,25 @@ class StackedChart:
     legend: list[LegendItem]
 
 
-STACK_PLOT_LEFT = 84
-STACK_PLOT_TOP = 18
+STACK_PLOT_LEFT = 20.0
+"""In %: room for the axis amounts (about 64 px on the narrowest phone)."""
+STACK_PLOT_TOP = 34
 STACK_PLOT_HEIGHT = 220
-STACK_BAR_MAX = 64
+STACK_BAR_SHARE = 0.6
 NUMBER_MIN_HEIGHT = 14
+STAGGER = 14
+"""Every other total is written this much higher, so neighbours never overlap on a phone."""
 
 
 def stacked_chart(
     columns: list[tuple[int, str]],
     series: list[tuple[str, str, dict[int, Decimal]]],
     totals: dict[int, Decimal] | None = None,
+    marks: list[str] | None = None,
 ) -> StackedChart:
     """Vertical bars, one per (key, label) column, stacked from the (id, label, values by
-    column key) series: positive parts upwards from zero, negative ones downwards."""
+    column key) series: positive parts upwards from zero, negative ones downwards; parts
+    named by ``marks`` (else numbered 1, 2…)."""
     ups = [
         sum((max(v.get(k, Decimal(0)), Decimal(0)) for _, _, v in series), Decimal(0))
         for k, _ in columns
@@ -237,10 +324,11 @@ def stacked_chart(
     def y(amount: Decimal) -> int:
         return STACK_PLOT_TOP + int((top - amount) / span * STACK_PLOT_HEIGHT)
 
-    plot_right = WIDTH - 8
+    plot_right = 99.0
     slot = (plot_right - STACK_PLOT_LEFT) / max(len(columns), 1)
-    bar = int(min(STACK_BAR_MAX, slot * 0.6))
+    bar = round(slot * STACK_BAR_SHARE, 2)
     found = styles(len(series))
+    shown = marks or [str(style.number) for style in found]
     drawn = []
     for i, (key, label) in enumerate(columns):
         up = down = Decimal(0)
@@ -255,15 +343,24 @@ def stacked_chart(
             height = max(y1 - y0, 1)
             segments.append(
                 Segment(
-                    style, series_id, series_label, amount, y0, height, height >= NUMBER_MIN_HEIGHT
+                    style,
+                    series_id,
+                    series_label,
+                    amount,
+                    y0,
+                    height,
+                    height >= NUMBER_MIN_HEIGHT,
+                    shown[style.index],
                 )
             )
-        x = int(STACK_PLOT_LEFT + slot * i + (slot - bar) / 2)
+        x = round(STACK_PLOT_LEFT + slot * i + (slot - bar) / 2, 2)
         total = (totals or {}).get(key, up + down)
-        drawn.append(StackColumn(key, label, x, bar, total, y(up) - 4, segments))
+        drawn.append(
+            StackColumn(key, label, x, bar, total, y(up) - 4 - STAGGER * (i % 2), segments)
+        )
     axis_y = STACK_PLOT_TOP + STACK_PLOT_HEIGHT
     legend_top = axis_y + 40
-    items = legend([(s[0], s[1]) for s in series], legend_top)
+    items = legend([(s[0], s[1]) for s in series], legend_top, marks=marks)
     return StackedChart(
         width=WIDTH,
         height=legend_top + legend_height(len(series)),
@@ -284,7 +381,11 @@ class GroupBar:
     short_label: str
     amount: Decimal | None
     y: int
-    width: int
+    x: float
+    """Where the bar starts, in % of the chart's width."""
+    width: float
+    text_x: float
+    """Where its amount is written (%), 6 px after it."""
 
 
 @dataclass
@@ -294,6 +395,7 @@ class Group:
     short_label: str
     y: int
     bars: list[GroupBar]
+    lines: list[str]
 
 
 @dataclass
@@ -304,6 +406,9 @@ class GroupedChart:
     legend: list[LegendItem]
     bar_height: int = 14
     label_height: int = LABEL_HEIGHT
+    zero: float | None = None
+    """The zero line (%), drawn when some amount is negative."""
+    line_height: int = LABEL_LINE
 
 
 GROUP_BAR = 14
@@ -317,23 +422,27 @@ def grouped_chart(
     values: list[list[Decimal | None]],
 ) -> GroupedChart:
     """Horizontal bars: for each (id, label) group, one bar per (short label, label)
-    series; ``values[group][series]`` (None: no figure). The legend comes first."""
+    series; ``values[group][series]`` (None: no figure), a negative one left of zero. The
+    legend comes first."""
     items = legend([(short, label) for short, label in series], 0)
     top = legend_height(len(series)) + 8
-    largest = max((abs(v) for row in values for v in row if v is not None), default=Decimal(0))
+    scale = Scale.of([v for row in values for v in row if v is not None])
     found = styles(len(series))
     drawn = []
     step = GROUP_BAR + GROUP_GAP
     for (group_id, label), row in zip(groups, values, strict=True):
+        lines = wrap(label)
+        bars_top = top + len(lines) * LABEL_LINE + 4
         bars = []
         for i, (style, amount) in enumerate(zip(found, row, strict=True)):
-            width = int(abs(amount) / largest * BAR_MAX) if largest and amount else 0
+            x, width = scale.bar(amount) if amount is not None else (scale.at(Decimal(0)), 0.0)
+            text_x = x + width if amount is None or amount >= 0 else scale.at(Decimal(0))
             bars.append(
-                GroupBar(style, series[i][0], amount, top + LABEL_HEIGHT + i * step, max(width, 1))
+                GroupBar(style, series[i][0], amount, bars_top + i * step, x, width, text_x)
             )
-        drawn.append(Group(group_id, label, shorten(label), top, bars))
-        top += LABEL_HEIGHT + len(series) * step + GROUP_SPACING
-    return GroupedChart(WIDTH, top, drawn, items, GROUP_BAR)
+        drawn.append(Group(group_id, label, shorten(label), top, bars, lines))
+        top = bars_top + len(series) * step + GROUP_SPACING
+    return GroupedChart(WIDTH, top, drawn, items, GROUP_BAR, zero=scale.zero)
 
 
 # --- the charts of the budget and comparison pages -----------------------------------------
@@ -345,6 +454,7 @@ def stack_chart(stack: Stack) -> StackedChart:
         [(year, str(year)) for year in stack.years],
         [(s.id, s.label, s.values) for s in stack.series],
         stack.totals,
+        stack.marks,
     )
 
 
@@ -359,12 +469,19 @@ def execution_chart(execution: Execution) -> GroupedChart:
 
 
 def comparison_chart(comparison: compare.Comparison) -> GroupedChart:
-    """The compared documents side by side, per category; bars carry the legend's number."""
-    return grouped_chart(
-        [(row.id, row.label) for row in comparison.rows],
-        [(f"{i}.", column.heading) for i, column in enumerate(comparison.columns, start=1)],
-        [row.amounts for row in comparison.rows],
-    )
+    """The compared documents side by side, per category, in euros or per inhabitant
+    (``comparison.unit``), then the reference group's median; bars carry the legend's
+    number, the legend a short name (the list and the table above name them in full)."""
+    inhabitant = comparison.unit == "inhabitant"
+    series = [(f"{i}.", column.short) for i, column in enumerate(comparison.columns, start=1)]
+    values = [list(row.per_inhabitant if inhabitant else row.amounts) for row in comparison.rows]
+    group = comparison.reference
+    if group is not None:
+        series.append((tk._("M."), group.short))
+        for row, drawn in zip(comparison.rows, values, strict=True):
+            median, median_head = compare.reference_of(comparison, "categories", row.id)
+            drawn.append(median_head if inhabitant else median)
+    return grouped_chart([(row.id, row.label) for row in comparison.rows], series, values)
 
 
 SAVINGS = ("epargne_brute", "epargne_nette")
@@ -376,8 +493,10 @@ def indicators_chart(found: Indicators) -> GroupedChart | None:
     years = [(i, column) for i, column in enumerate(found.columns) if column.values is not None]
     if not years or len(rows) != len(SAVINGS):
         return None
+    # Numbered like the comparison's documents: the bars write "1. €22.1M", the legend
+    # names the figure (its full name would not fit beside a bar on a phone).
     return grouped_chart(
         [(str(column.year), column.words) for _, column in years],
-        [(rows[key].label, rows[key].label) for key in SAVINGS],
+        [(f"{i}.", rows[key].label) for i, key in enumerate(SAVINGS, start=1)],
         [[rows[key].values[i] for key in SAVINGS] for i, _ in years],
     )

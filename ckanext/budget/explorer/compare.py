@@ -18,12 +18,15 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from .. import settings
-from ..docbudg.figures import comparison
+from ..docbudg import annex_tables
+from ..docbudg.figures import comparison, reference
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.big_numbers import definitions as big_number_definitions
 from ..docbudg.figures.comparison import Compared, ComparedRow, per_head
 from ..docbudg.figures.indicator_table import current
+from ..docbudg.figures.levels import Level, level
 from ..docbudg.figures.results import Result
+from ..docbudg.model import Stage
 from ..documents import access
 from ..documents import index_fields as search
 from ..documents import model as db
@@ -50,10 +53,39 @@ class Column:
     """False when the category shown is not in this document's tree."""
     computing: bool = False
     """Its figures are being computed (a job was queued): none shown until then."""
+    authority: str = ""
+    """The authority as the document names itself (``LibelleColl``)."""
+    short_words: str = ""
+    """« CA 2018 »: the stage abbreviated, for the chart."""
 
     @property
     def heading(self) -> str:
-        return f"{self.package_title} — {self.words}"
+        """The document in full: budget, stage and year, and the authority when the
+        dataset's title does not name it (never cut: the table and the list show it)."""
+        text = f"{self.package_title} — {self.words}"
+        if self.authority and annex_tables.fold(self.authority) not in annex_tables.fold(text):
+            text = f"{text} — {self.authority}"
+        return text
+
+    @property
+    def short(self) -> str:
+        """« Montreuil CA 2018 »: the chart's legend, which the list above it completes."""
+        title = self.package_title.split(" — ", 1)[0].strip() or self.package_title
+        return f"{title} {self.short_words}".strip()
+
+
+@dataclass
+class Reference:
+    """The median of the portal's other authorities of the same size class and norm."""
+
+    label: str
+    short: str
+    count: int
+    rows: dict[str, tuple[Decimal | None, Decimal | None]]
+    """Per category id: (median amount, median amount per inhabitant)."""
+    total: tuple[Decimal | None, Decimal | None]
+    summary: dict[str, tuple[Decimal | None, Decimal | None]]
+    """Per big number (``RF``…)."""
 
 
 @dataclass
@@ -62,6 +94,11 @@ class Comparison(Compared):
 
     columns: list[Column] = field(default_factory=list)
     truncated: bool = False
+    unit: str = "euros"
+    """``euros`` or ``inhabitant``: what the chart draws."""
+    reference: Reference | None = None
+    reference_note: str = ""
+    """Why there is no reference group, in words (empty when there is one)."""
 
     @property
     def resource_ids(self) -> list[str]:
@@ -74,12 +111,20 @@ class Comparison(Compared):
 
     @property
     def state(self) -> dict[str, Any]:
-        return {"tree": self.tree_id, "node": self.node_id}
+        return {
+            "tree": self.tree_id,
+            "node": self.node_id,
+            "unit": self.unit if self.unit != "euros" else None,
+        }
 
     @property
     def summary(self) -> list[ComparedRow]:
         """The totals table's rows."""
         return totals_rows(self)
+
+    def median(self, table: str, row_id: str | None) -> tuple[Decimal | None, Decimal | None]:
+        """The reference group's (median, per inhabitant) of a row of ``table``."""
+        return reference_of(self, table, row_id)
 
 
 def _population(record: db.BudgetDocumentRecord) -> int | None:
@@ -114,9 +159,29 @@ def _results(records: list[db.BudgetDocumentRecord]) -> tuple[dict[str, Result],
     return cache.pages.get_or_build(cache_key, lambda: budget_page.load_results(list(keys)))
 
 
-def build(resource_ids: list[str], tree: str | None = None, node: str | None = None) -> Comparison:
+UNITS = ("euros", "inhabitant")
+
+
+def _short_words(record: db.BudgetDocumentRecord) -> str:
+    """« CA 2018 », « DM2 2021 »: the stage's French abbreviation and the year."""
+    try:
+        stage = Stage[record.stage].name if record.stage else ""
+    except KeyError:
+        stage = record.stage or ""
+    if stage == Stage.DM.name and record.num_dec and record.num_dec != "0":
+        stage += record.num_dec
+    return f"{stage} {record.exercice or ''}".strip()
+
+
+def build(
+    resource_ids: list[str],
+    tree: str | None = None,
+    node: str | None = None,
+    unit: str | None = None,
+) -> Comparison:
     """The comparison of these documents at one level (``tree``, ``node``; unknown values:
-    the default tree, the first level)."""
+    the default tree, the first level), with the median of the first document's reference
+    group."""
     lang = settings.current_language()
     wanted = _unique(resource_ids)
     pairs = _visible(wanted[:MAX_DOCUMENTS])
@@ -132,20 +197,135 @@ def build(resource_ids: list[str], tree: str | None = None, node: str | None = N
             package_name=package["name"],
             package_title=package.get("title") or package["name"],
             words=stage_words(record.stage, record.num_dec, record.exercice, lang),
-            norm=(record.nomenclature or "").split("-", 1)[0] or None,
+            norm=reference.norm_family(record.nomenclature),
             population=population,
             big_numbers=result.big_numbers,
             found=shown,
             computing=record.resource_id not in stored,
+            authority=(record.collectivite or record.etablissement or "").strip(),
+            short_words=_short_words(record),
         )
         for (package, record), result, population, shown in zip(
             pairs, results, populations, found.found, strict=True
         )
     ]
-    return Comparison(
+    out = Comparison(
         **{f.name: getattr(found, f.name) for f in fields(Compared)},
         columns=columns,
         truncated=len(wanted) > MAX_DOCUMENTS,
+        unit=unit if unit in UNITS else "euros",
+    )
+    if records:
+        out.reference, out.reference_note = _reference(records, populations, out, lang)
+    return out
+
+
+# --- the reference group: the median of the same size class and norm ----------------------
+
+MAX_CANDIDATES = 500
+"""Documents looked at for a reference group (one year, stage and norm of a portal)."""
+
+
+def _may_see(package_ids: set[str]) -> set[str]:
+    """The datasets the user may see (a private one of another organisation, a deleted
+    one: not counted, so a median never reveals them)."""
+    context = access.context()
+    seen = set()
+    for package_id in package_ids:
+        try:
+            tk.check_access("package_show", dict(context), {"id": package_id})
+        except (tk.NotAuthorized, tk.ObjectNotFound):
+            continue
+        seen.add(package_id)
+    return seen
+
+
+def _candidates(first: db.BudgetDocumentRecord, norm: str) -> list[db.BudgetDocumentRecord]:
+    """Processed documents of the same year, stage and norm, the latest processed first."""
+    record = db.BudgetDocumentRecord
+    query = (
+        model.Session.query(record)
+        .filter(
+            record.status == db.STATUS_DONE,
+            record.exercice == first.exercice,
+            record.stage == first.stage,
+            record.nomenclature.ilike(f"{norm}-%"),
+        )
+        .order_by(record.processed.desc().nullslast(), record.resource_id)
+    )
+    if first.is_principal is not None:
+        query = query.filter(record.is_principal == first.is_principal)
+    return list(query.limit(MAX_CANDIDATES))
+
+
+def _authority(record: db.BudgetDocumentRecord) -> str:
+    return record.siret or annex_tables.fold(record.collectivite or record.resource_id)
+
+
+def _reference(
+    records: list[db.BudgetDocumentRecord],
+    populations: list[int | None],
+    found: Comparison,
+    lang: str,
+) -> tuple[Reference | None, str]:
+    """The first document's reference group as the medians of what the page shows; or
+    None and why."""
+    first, population = records[0], populations[0]
+    norm = reference.norm_family(first.nomenclature)
+    if population is None or norm is None:
+        return None, tk._(
+            "No reference group: the population of the first document is not known yet."
+        )
+    target = reference.Member(_authority(first), population, norm)
+    stratum = reference.stratum(population)
+    assert stratum is not None
+    candidates = [
+        c
+        for c in _candidates(first, norm)
+        if c.resource_id not in found.resource_ids and stratum.holds(_population(c) or 0)
+    ]
+    visible = _may_see({c.package_id for c in candidates})  # only the class's: few checks
+    candidates = [c for c in candidates if c.package_id in visible]
+    described = [
+        reference.Member(_authority(c), _population(c), reference.norm_family(c.nomenclature))
+        for c in candidates
+    ]
+    excluded = [_authority(r) for r in records]
+    chosen = [candidates[i] for i in reference.members(target, described, excluded)]
+    stored, _ = _results(chosen) if chosen else ({}, set())
+    members = [(c, stored[c.resource_id]) for c in chosen if c.resource_id in stored]
+    levels: list[Level] = []
+    heads: list[int] = []
+    big: list[BigNumbers] = []
+    for record, result in members:  # those with the level shown: one n for every figure
+        if found.tree_id is None or result.tree(found.tree_id) is None:
+            continue
+        lvl = level(result, found.tree_id, found.node_id, False, lang)
+        if lvl is not None and lvl.node_id == found.node_id:
+            levels.append(lvl)
+            heads.append(_population(record) or 0)
+            big.append(result.big_numbers)
+    if not levels:
+        words = stratum.words.text(lang)
+        return None, tk._(
+            "No reference group: no other authority of the portal {words}, {norm}, has "
+            "this breakdown for the same year and stage."
+        ).format(words=words, norm=norm)
+    summary = reference.summarise(levels, heads, [row.id for row in found.rows])
+    group = reference.Group(stratum, norm, len(levels))
+    totals = {
+        key: reference.medians([b[key] for b in big], heads) for key in ("RF", "DF", "RI", "DI")
+    }
+    return (
+        Reference(
+            label=group.label.text(lang),
+            short=tk._("Median, {count} authorities").format(count=len(levels)),
+            count=len(levels),
+            rows=summary.rows,
+            total=summary.total,
+            summary=totals,
+        ),
+        "",
     )
 
 
@@ -270,13 +450,38 @@ def export_table(found: Comparison, table: str) -> tuple[list[str], list[dict[st
     words = big_number_definitions(settings.current_language()) if table == "totals" else {}
     if words:
         fields.append("definition")
+    group = found.reference
+    if group is not None:  # the median of the reference group, named in full
+        fields[2 + 2 * len(headings) : 2 + 2 * len(headings)] = [
+            group.label,
+            f"{group.label} / {per_inhabitant}",
+        ]
     rows = []
     for row in totals_rows(found) if table == "totals" else found.rows:
         values: dict[str, str] = {"id": row.id, "libelle": row.label}
         for i, (heading, head) in enumerate(zip(headings, per_head, strict=True)):
             values[heading] = text(row.amounts[i])
             values[head] = text(row.per_inhabitant[i])
+        if group is not None:
+            median, median_head = reference_of(found, table, row.id)
+            values[group.label] = text(median)
+            values[f"{group.label} / {per_inhabitant}"] = text(median_head)
         if words:
             values["definition"] = words[row.id]
         rows.append(values)
     return fields, rows
+
+
+def reference_of(
+    found: Comparison, table: str, row_id: str | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """The reference group's (median, median per inhabitant) of a row (``None``: the
+    level's total) of the ``categories`` or ``totals`` table."""
+    group = found.reference
+    if group is None:
+        return None, None
+    if table == "totals":
+        return group.summary.get(row_id or "", (None, None))
+    if row_id is None:
+        return group.total
+    return group.rows.get(row_id, (None, None))

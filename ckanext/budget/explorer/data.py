@@ -22,7 +22,7 @@ from ..documents import model as db
 from ..documents.jobs import shown_status
 from ..documents.presenters import document_amount_words, stage_words
 from ..rulesets import jobs, service
-from . import placement
+from . import placement, texts
 
 
 @dataclass
@@ -42,6 +42,8 @@ class Explorer:
     (MtBudgPrec + MtPrev) »): the stage's own amount, or the one the rules chose."""
     with_errors: bool = False
     """Validation found errors: the figures are shown under a warning (``placement``)."""
+    text: texts.ShownText | None = None
+    """The producer's text on the category shown, for the document's year."""
 
 
 def explorer(
@@ -92,7 +94,16 @@ def explorer(
         found,
         amount_words=amount_words(stage, counted, document.num_dec).text(lang),
         with_errors=with_errors,
+        text=_text(aggregation, document.exercice, found, lang),
     )
+
+
+def _text(aggregation, year: int | None, found: Level | None, lang: str):
+    """The text on the category shown, from the rule-set version the figures come from."""
+    if found is None:
+        return None
+    applied = texts.of_version(aggregation.ruleset_id, aggregation.ruleset_version)
+    return texts.shown(applied.of_category(found.tree_id, found.node_id, year), lang)
 
 
 def export_rows(shown: Level) -> list[dict[str, str]]:

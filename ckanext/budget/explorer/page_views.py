@@ -8,7 +8,7 @@ Every state is a plain GET URL, so the pages work without JavaScript and can be 
   (``table``: ``level``, ``evolution``, ``execution`` or ``indicators``);
 - ``/budget/<dataset>/explorer/analysis?year=&unit=`` (``unit``: ``euros`` or
   ``inhabitant``): the financial analysis, and ``…/analysis/data.csv|data.json?unit=``;
-- ``/budget/compare?doc=<resource id>&doc=…&tree=&node=`` (``q`` filters the datasets
+- ``/budget/compare?doc=<resource id>&doc=…&tree=&node=&unit=`` (``q`` filters the datasets
   offered by the form), ``/budget/compare/embed?…``, ``/budget/compare/data.csv|.json?…``
   (``table``: ``categories`` or ``totals``).
 
@@ -29,8 +29,9 @@ from flask import Blueprint, Response
 
 from ..documents import access
 from ..documents.presenters import download_name
-from ..web.downloads import safe_cell, safe_rows
-from . import analysis_page, budget_page, compare
+from ..rulesets import publishing
+from ..web.downloads import csv_download, safe_cell, safe_rows, wants_excel
+from . import analysis_page, budget_page, compare, subsidies_page, unknown_values
 
 blueprint = Blueprint("budget_page", __name__)
 PAGE = "/budget/<id>/explorer"
@@ -80,7 +81,13 @@ def _package(id: str) -> dict[str, Any]:
 def _page(id: str) -> tuple[dict[str, Any], budget_page.BudgetPage]:
     package = _package(id)
     args = tk.request.args
-    page = budget_page.build(package, *(args.get(name) for name in STATE))
+    draft = None
+    if publishing.PREVIEW_PARAMETER[0] in args:
+        if args[publishing.PREVIEW_PARAMETER[0]] != publishing.PREVIEW_PARAMETER[1]:
+            tk.abort(404, tk._("Unknown preview: the only one is apercu=brouillon."))
+        draft = publishing.draft_for_package(package, access.context())
+    page = budget_page.build(package, *(args.get(name) for name in STATE), draft=draft)
+    unknown_values.check_page(package, page)
     return package, page
 
 
@@ -109,10 +116,7 @@ def _csv(fields: list[str], rows: list[dict[str, str]], filename: str) -> Respon
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writerow({name: safe_cell(name) for name in fields})  # names can be labels
     writer.writerows(safe_rows(rows))
-    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return csv_download(buffer.getvalue(), filename, wants_excel(tk.request.args))
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -158,7 +162,9 @@ def page_json(id: str) -> Response:
 def _analysis(id: str) -> tuple[dict[str, Any], analysis_page.Analysis]:
     package = _package(id)
     args = tk.request.args
-    return package, analysis_page.build(package, args.get("year"), args.get("unit"))
+    found = analysis_page.build(package, args.get("year"), args.get("unit"))
+    unknown_values.check_analysis(package, found)
+    return package, found
 
 
 def analysis(id: str) -> str:
@@ -204,7 +210,9 @@ def analysis_json(id: str) -> Response:
 
 def _comparison() -> compare.Comparison:
     args = tk.request.args
-    return compare.build(args.getlist("doc"), args.get("tree"), args.get("node"))
+    found = compare.build(args.getlist("doc"), args.get("tree"), args.get("node"), args.get("unit"))
+    unknown_values.check_comparison(found)
+    return found
 
 
 def _compare_links(endpoint: str, found: compare.Comparison) -> Links:
@@ -262,6 +270,9 @@ def compare_json() -> Response:
             "table": table,
             "arbre": found.state["tree"],
             "noeud": found.state["node"],
+            "reference": None
+            if found.reference is None
+            else {"libelle": found.reference.label, "effectif": found.reference.count},
             "colonnes": fields,
             "lignes": rows,
         }
@@ -279,3 +290,55 @@ blueprint.add_url_rule(COMPARE, view_func=compare_page)
 blueprint.add_url_rule(f"{COMPARE}/embed", view_func=compare_embed)
 blueprint.add_url_rule(f"{COMPARE}/data.csv", view_func=compare_csv)
 blueprint.add_url_rule(f"{COMPARE}/data.json", view_func=compare_json)
+
+
+# --- subsidies granted, searched across the years (issue 15) -------------------------------
+# ``/budget/<dataset>/explorer/subsidies?q=&year=&page=`` and ``…/subsidies/data.csv|.json``
+# (every matching grant). A dataset the user may not see is "not found".
+
+
+def _subsidies(id: str) -> tuple[dict[str, Any], subsidies_page.SubsidiesPage]:
+    package = _package(id)
+    args = tk.request.args
+    return package, subsidies_page.build(package, args.get("q"), args.get("year"), args.get("page"))
+
+
+def subsidies(id: str) -> str:
+    """The dataset's granted subsidies, searched by beneficiary or object, by year."""
+    package, found = _subsidies(id)
+    link = Links("budget_page.subsidies", {"id": package["name"]}, found.state)
+    return tk.render(
+        "budget/explorer/subsidies/read.html",
+        {"pkg_dict": package, "found": found, "link": link},
+    )
+
+
+def subsidies_csv(id: str) -> Response:
+    package, found = _subsidies(id)
+    fields, rows = subsidies_page.export_rows(found)
+    suffix = "-".join(str(v) for k, v in found.state.items() if v and k != "page")
+    name = download_name(package.get("title") or package["name"], f"subventions-{suffix}.csv")
+    return _csv(fields, rows, name)
+
+
+def subsidies_json(id: str) -> Response:
+    package, found = _subsidies(id)
+    fields, rows = subsidies_page.export_rows(found)
+    return _json(
+        {
+            "jeu_de_donnees": package["name"],
+            "recherche": found.query,
+            "annee": found.year,
+            "totaux": [
+                {"annee": t.year, "nombre": t.count, "montant": f"{t.amount:.2f}"}
+                for t in found.totals
+            ],
+            "colonnes": fields,
+            "lignes": rows,
+        }
+    )
+
+
+blueprint.add_url_rule(f"{PAGE}/subsidies", view_func=subsidies)
+blueprint.add_url_rule(f"{PAGE}/subsidies/data.csv", view_func=subsidies_csv)
+blueprint.add_url_rule(f"{PAGE}/subsidies/data.json", view_func=subsidies_json)

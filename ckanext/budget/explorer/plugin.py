@@ -19,7 +19,16 @@ from flask import Blueprint
 
 from .. import formatting
 from ..documents import model as db
-from . import analysis_page, budget_page, chart, data, page_views, views, waterfall_chart
+from . import (
+    analysis_page,
+    budget_page,
+    chart,
+    data,
+    donut,
+    page_views,
+    views,
+    waterfall_chart,
+)
 from .constants import VIEW_TYPE
 
 ASSETS = str(Path(__file__).resolve().parent.parent / "assets")
@@ -95,4 +104,7 @@ class BudgetViewPlugin(p.SingletonPlugin):
             "budget_page_available": budget_page.has_documents,
             "budget_analysis_summary": analysis_page.summary,
             "budget_waterfall_chart": waterfall_chart.chart,
+            "budget_donut": donut.donut,
+            "budget_glossary": budget_page.glossary,
+            "budget_dataset_brief": budget_page.dataset_brief,
         }

@@ -14,8 +14,8 @@ from flask import Blueprint, Response
 from ..docbudg.figures.levels import Level
 from ..documents import access
 from ..documents.presenters import download_name
-from ..web.downloads import safe_rows
-from . import data
+from ..web.downloads import csv_download, safe_rows, wants_excel
+from . import data, unknown_values
 
 blueprint = Blueprint("budget_explorer", __name__)
 PREFIX = "/dataset/<id>/resource/<resource_id>/budget/explorer"
@@ -28,6 +28,7 @@ def _load(id: str, resource_id: str) -> tuple[access.Target, data.Explorer]:
     found = data.explorer(resource_id, args.get("tree"), args.get("node"))
     if found is None:
         tk.abort(404, tk._("This resource is not a processed budget document."))
+    unknown_values.check_document(target.package, resource_id, found)
     return target, found
 
 
@@ -68,12 +69,8 @@ def export_csv(id: str, resource_id: str) -> Response:
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(safe_rows(rows))
-    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_file_name(target, level, "csv")}"'
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    name = _file_name(target, level, "csv")
+    return csv_download(buffer.getvalue(), name, wants_excel(tk.request.args))
 
 
 def export_json(id: str, resource_id: str) -> Response:

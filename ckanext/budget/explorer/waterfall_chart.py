@@ -5,8 +5,8 @@ the SVG, escaping labels like any page text):
 
 - ``wide``: vertical bars side by side, zero a horizontal line; a balance below zero
   hangs below it;
-- ``narrow`` (phones): one row per step, its label written out above a horizontal bar,
-  zero a vertical line; a balance below zero extends left of it.
+- ``narrow`` (phones): one row per step, its label and amount written out above a
+  horizontal bar, zero a vertical line; a balance below zero extends left of it.
 
 Balances and changes differ by colour (Okabe and Ito's blue and orange, told apart with
 any colour vision) *and* texture (changes are hatched), with a legend.
@@ -35,11 +35,14 @@ WIDE_BELOW = 20
 WIDE_LABEL_CHARS = 14
 LINE = 14
 
-NARROW_WIDTH = 360
+NARROW_WIDTH = 320
+"""Drawn for a phone's width, so that 14 px text stays at least 12 px on screen."""
 NARROW_LEFT = 8
 NARROW_RIGHT = NARROW_WIDTH - 8
 NARROW_TOP = 32
-NARROW_ROW = 50
+NARROW_ROW = 66
+"""A row: the step's label, its amount under it (both would not fit side by side at a
+readable size on a phone), then its bar."""
 NARROW_BAR = 18
 
 
@@ -180,7 +183,7 @@ def narrow(steps: list[Step], lang: str) -> Waterfall:
                 step.kind,
                 step.amount,
                 left,
-                top + 20,
+                top + 38,
                 max(right - left, 1),
                 NARROW_BAR,
                 NARROW_LEFT,

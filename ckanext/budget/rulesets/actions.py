@@ -2,7 +2,10 @@
 
 A rule set belongs to an organisation (``organization``) or overrides it for one dataset
 (``package_id``). Every create/update/restore keeps a new version with its author and a
-summary of what changed; documents concerned are re-aggregated. Rules are given as a
+summary of what changed. A version is published when saved unless ``publish`` is false:
+then it is a draft, seen by the rule set's editors only, until ``budget_ruleset_publish``
+(which refuses rules whose checks fail on a document unless ``accept_failing_checks``).
+Documents concerned are re-aggregated when a version is published. Rules are given as a
 native dict or YAML/JSON text (``rules``) or as an uploaded file (``upload``) in one of
 the formats ``native``, ``gironde`` (with ``corrections``) or ``mapping`` (with
 ``columns`` and ``hierarchies``).
@@ -22,7 +25,7 @@ from ..docbudg.aggregation import FormulaError, RuleSet, RuleSetError
 from ..docbudg.figures.report import export_csv, export_dict
 from ..documents import model as db
 from ..validators import validated
-from . import diff, imports, jobs, schema, service
+from . import diff, imports, jobs, publishing, schema, service
 from .model import AggregationRecord, RuleSetRecord
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "budget_ruleset_delete",
     "budget_ruleset_history",
     "budget_ruleset_list",
+    "budget_ruleset_publish",
     "budget_ruleset_restore",
     "budget_ruleset_show",
     "budget_ruleset_undelete",
@@ -58,6 +62,20 @@ def _record(data_dict: dict[str, Any]) -> RuleSetRecord:
     return record
 
 
+def _can_edit(context: Any, record: RuleSetRecord) -> bool:
+    return _can("budget_ruleset_update", context, record.id)
+
+
+def visible_version(context: Any, record: RuleSetRecord) -> int:
+    """The latest version the user may read: its editors see drafts, everyone else the
+    published version (a rule set never published is not found for them)."""
+    if _can_edit(context, record):
+        return record.version
+    if record.published_version is None:
+        raise tk.ObjectNotFound(tk._("Rule set not found"))
+    return record.published_version
+
+
 def _ruleset_dict(record: RuleSetRecord, number: int | None = None) -> dict[str, Any]:
     saved = service.version(record, number)
     if saved is None:
@@ -71,6 +89,8 @@ def _ruleset_dict(record: RuleSetRecord, number: int | None = None) -> dict[str,
         "label": record.label,
         "version": saved.version,
         "current_version": record.version,
+        "published_version": record.published_version,
+        "draft": saved.published is None,
         "author": saved.author,
         "created": _iso(record.created),
         "updated": _iso(saved.created),
@@ -87,6 +107,8 @@ def _version_dict(saved: Any) -> dict[str, Any]:
         "created": _iso(saved.created),
         "comment": saved.comment,
         "restored_from": saved.restored_from,
+        "published": _iso(saved.published),
+        "published_by": saved.published_by,
         "changes": saved.changes,
         "summary": diff.describe(saved.changes, saved.restored_from),
     }
@@ -191,7 +213,14 @@ def budget_ruleset_show(context: Any, data_dict: dict[str, Any]) -> dict[str, An
     data_dict = validated(data_dict, schema.show_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_show", context, {"id": record.id})
-    return _ruleset_dict(record, data_dict.get("version"))
+    latest = visible_version(context, record)
+    number = data_dict.get("version", latest)
+    if number > latest:  # a draft, for its editors only
+        raise tk.ObjectNotFound(tk._("No such version of the rule set."))
+    shown = _ruleset_dict(record, number)
+    if not _can_edit(context, record):
+        shown["current_version"] = latest
+    return shown
 
 
 @tk.side_effect_free
@@ -213,13 +242,18 @@ def budget_ruleset_list(context: Any, data_dict: dict[str, Any]) -> list[dict[st
     for record in records:
         if record.package_id and not _can("package_show", context, record.package_id):
             continue
+        try:
+            latest = visible_version(context, record)
+        except tk.ObjectNotFound:  # never published, and not theirs to edit
+            continue
         out.append(
             {
                 "id": record.id,
                 "organization": group.name,
                 "package_id": record.package_id,
                 "label": record.label,
-                "version": record.version,
+                "version": latest,
+                "published_version": record.published_version,
                 "updated": _iso(record.updated),
                 "deleted": _iso(record.deleted),
             }
@@ -247,6 +281,7 @@ def budget_ruleset_create(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         :param sheet: the spreadsheet's sheet; :param nomenclature: and :param exer:
         the plan de comptes its codes are checked against (default: the latest document's)
     :param label: the rule set's name (default: the file's); :param comment: a note
+    :param publish: ``false`` keeps the version a draft (default: published at once)
     """
     data_dict = validated(data_dict, schema.create_schema(), context)
     owner_org, package_id = _owner(data_dict)
@@ -267,6 +302,7 @@ def budget_ruleset_create(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         _author(context),
         package_id=package_id,
         comment=data_dict.get("comment"),
+        publish=data_dict["publish"],
     )
     return {**_ruleset_dict(record), "notes": notes}
 
@@ -279,6 +315,7 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
     :param base_version: (optional) the version the changes start from; if someone saved
         another version meanwhile, nothing is saved and a validation error says so
         (HTTP 409), instead of overwriting their changes
+    :param publish: ``false`` keeps the new version a draft (default: published at once)
     """
     data_dict = validated(data_dict, schema.update_schema(), context)
     record = _record(data_dict)
@@ -290,6 +327,7 @@ def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, 
         _author(context),
         comment=data_dict.get("comment"),
         base_version=data_dict.get("base_version"),
+        publish=data_dict["publish"],
     )
     return {
         **_ruleset_dict(record, saved.version if saved else None),
@@ -335,7 +373,8 @@ def budget_ruleset_history(context: Any, data_dict: dict[str, Any]) -> list[dict
     data_dict = validated(data_dict, schema.ruleset_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_history", context, {"id": record.id})
-    return [_version_dict(saved) for saved in service.history(record)]
+    latest = visible_version(context, record)
+    return [_version_dict(saved) for saved in service.history(record) if saved.version <= latest]
 
 
 def budget_ruleset_restore(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -343,11 +382,48 @@ def budget_ruleset_restore(context: Any, data_dict: dict[str, Any]) -> dict[str,
 
     :param id: the rule set (or :param organization / :param package_id)
     :param version: the version to restore
+    :param publish: ``false`` keeps it a draft (default: published at once)
     """
     data_dict = validated(data_dict, schema.restore_schema(), context)
     record = _record(data_dict)
     tk.check_access("budget_ruleset_restore", context, {"id": record.id})
-    saved = service.restore(record, data_dict["version"], _author(context))
+    saved = service.restore(
+        record, data_dict["version"], _author(context), publish=data_dict["publish"]
+    )
+    return {**_ruleset_dict(record, saved.version), **_version_dict(saved)}
+
+
+def budget_ruleset_publish(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Publish a rule set's latest version: the public pages show it from now on and its
+    documents are aggregated again. Refused when, on one of the documents it applies to,
+    a presentation of the new rules counts a line in no category or twice, unless
+    ``accept_failing_checks`` (the public pages then say so).
+
+    :param id: the rule set (or :param organization / :param package_id)
+    :param version: (optional) the version expected to be the latest
+    :param accept_failing_checks: publish even if the checks fail (default false)
+    """
+    data_dict = validated(data_dict, schema.publish_schema(), context)
+    record = _record(data_dict)
+    tk.check_access("budget_ruleset_publish", context, {"id": record.id})
+    if not data_dict["accept_failing_checks"] and publishing.editable(record):
+        failing = [found for found in publishing.impacts(record) if not found.impact.ok]
+        if failing:
+            raise tk.ValidationError(
+                {
+                    "accept_failing_checks": [
+                        tk._(
+                            "On {count} document(s), these rules count lines in no category "
+                            "or twice (first: {document}). Correct them, or publish anyway "
+                            "with accept_failing_checks (the public pages will say so)."
+                        ).format(
+                            count=len(failing),
+                            document=f"{failing[0].document.exercice} {failing[0].document.stage}",
+                        )
+                    ]
+                }
+            )
+    saved = service.publish(record, _author(context), data_dict.get("version"))
     return {**_ruleset_dict(record, saved.version), **_version_dict(saved)}
 
 

@@ -1,8 +1,9 @@
 """Who may read and change aggregation rule sets, and read aggregations.
 
-Writing: editors and admins of the owning organisation (sysadmins always pass before
-these functions run). Reading a rule set: whoever can see the organisation (a dataset
-override: whoever can see the dataset); a deleted one (kept to be restored): its editors.
+Writing and publishing: editors and admins of the owning organisation (sysadmins always
+pass before these functions run). Reading a rule set: whoever can see the organisation (a
+dataset override: whoever can see the dataset), its published versions only; drafts and
+deleted ones (kept to be restored): its editors (``actions.visible_version``).
 Aggregations follow the dataset's visibility.
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "budget_ruleset_delete",
     "budget_ruleset_history",
     "budget_ruleset_list",
+    "budget_ruleset_publish",
     "budget_ruleset_restore",
     "budget_ruleset_show",
     "budget_ruleset_undelete",
@@ -67,6 +69,10 @@ def budget_ruleset_create(context: Any, data_dict: dict[str, Any]) -> dict[str, 
 
 
 def budget_ruleset_update(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+    return _edit_existing(context, data_dict)
+
+
+def budget_ruleset_publish(context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
     return _edit_existing(context, data_dict)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from ckan.plugins import toolkit as tk
 
-from ..docbudg.aggregation import dump_ruleset, ruleset_from_dict
+from ..docbudg.aggregation import dump_ruleset, plain, ruleset_from_dict
 from . import imports, service
 
 
@@ -148,5 +148,6 @@ def export(organization: str, file: Path, fmt: str | None, number: int | None) -
     except (tk.ValidationError, tk.ObjectNotFound) as error:
         _fail(error)
         return
-    file.write_text(dump_ruleset(ruleset_from_dict(shown["rules"]), fmt), encoding="utf-8")
+    rules_text = dump_ruleset(ruleset_from_dict(shown["rules"]), fmt, render=plain)  # in words
+    file.write_text(rules_text, encoding="utf-8")
     click.echo(f"{organization}: version {shown['version']} written to {file}")

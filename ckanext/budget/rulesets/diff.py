@@ -13,7 +13,8 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
-from ..docbudg.aggregation.ruleset import Category, Correction, RuleSet, Tree
+from ..docbudg.aggregation.formula import plain_text
+from ..docbudg.aggregation.ruleset import Category, Correction, RuleSet, Texts, Tree
 
 MAX_IDS = 5
 Placed = dict[str, tuple[str | None, Category]]
@@ -51,6 +52,11 @@ def _reordered(before: Placed, after: Placed, old_tree: Tree, new_tree: Tree) ->
     return moved
 
 
+def _text_years(old: Texts, new: Texts) -> set[int]:
+    """The years whose editorial text was added, changed or removed."""
+    return {year for year in {*old, *new} if old.get(year) != new.get(year)}
+
+
 def changes(old: RuleSet | None, new: RuleSet) -> list[dict[str, Any]]:
     """The changes from ``old`` to ``new`` (both as saved: formulas in the native
     notation); ``[{"kind": "created"}]`` for a first version."""
@@ -66,6 +72,8 @@ def changes(old: RuleSet | None, new: RuleSet) -> list[dict[str, Any]]:
         out.append({"kind": "label"})
     if old.selection != new.selection:
         out.append({"kind": "selection"})
+    if budget_years := _text_years(old.texts, new.texts):
+        out.append({"kind": "budget_texts", "years": sorted(budget_years)})
     old_trees = {t.id: t for t in old.trees}
     new_trees = {t.id: t for t in new.trees}
     add("tree_added", [t for t in new_trees if t not in old_trees])
@@ -75,8 +83,9 @@ def changes(old: RuleSet | None, new: RuleSet) -> list[dict[str, Any]]:
         [t for t in new_trees if t in old_trees and old_trees[t].label != new_trees[t].label],
     )
     found: dict[str, list[str]] = {
-        k: [] for k in ("added", "removed", "renamed", "moved", "formula")
+        k: [] for k in ("added", "removed", "renamed", "moved", "formula", "texts")
     }
+    text_years: set[int] = set()
     for tree_id, tree in new_trees.items():
         before = _categories(old_trees.get(tree_id))
         after = _categories(tree)
@@ -97,11 +106,16 @@ def changes(old: RuleSet | None, new: RuleSet) -> list[dict[str, Any]]:
             both_leaves = previous.is_leaf and category.is_leaf
             if both_leaves and previous.formula_text != category.formula_text:
                 found["formula"].append(cid)
+            if years := _text_years(previous.texts, category.texts):
+                found["texts"].append(cid)
+                text_years.update(years)
     for tree_id, tree in old_trees.items():
         if tree_id not in new_trees:
             found["removed"].extend(_categories(tree))
     for kind, ids in found.items():
         add(kind, ids)
+    if found["texts"]:
+        next(i for i in out if i["kind"] == "texts")["years"] = sorted(text_years)
     old_corr = {_key(c) for c in old.corrections}
     new_corr = {_key(c) for c in new.corrections}
     if old_corr != new_corr:
@@ -123,6 +137,10 @@ def _key(c: Correction) -> tuple[Any, ...]:
 def _ids(ids: list[str]) -> str:
     shown = ", ".join(ids[:MAX_IDS])
     return shown + ("…" if len(ids) > MAX_IDS else "")
+
+
+def _years(item: dict[str, Any]) -> str:
+    return ", ".join(str(year) for year in item.get("years") or [])
 
 
 def describe(items: list[dict[str, Any]], restored_from: int | None = None) -> str:
@@ -178,6 +196,16 @@ def describe(items: list[dict[str, Any]], restored_from: int | None = None) -> s
                     ids=_ids(ids)
                 )
             )
+        elif kind == "texts":
+            parts.append(
+                tk.ungettext(
+                    "text of {ids} changed ({years})", "texts of {ids} changed ({years})", count
+                ).format(ids=_ids(ids), years=_years(item))
+            )
+        elif kind == "budget_texts":
+            parts.append(
+                tk._("text on the whole budget changed ({years})").format(years=_years(item))
+            )
         elif kind == "corrections":
             parts.append(
                 tk._("split lines: {added} added, {removed} removed").format(
@@ -196,7 +224,7 @@ def shown_formula(category: Category | None) -> str | None:
     sub-categories: their formulas make its total)."""
     if category is None or not category.is_leaf:
         return None
-    return category.formula_text or ""
+    return plain_text(category.formula_text)  # in plain French, whatever its stored notation
 
 
 @dataclass(frozen=True)
@@ -227,6 +255,13 @@ class CategoryChange:
     @property
     def moved(self) -> bool:
         return self.kind == "changed" and self.parent_before != self.parent_after
+
+    @property
+    def text_years(self) -> list[int]:
+        """The years whose editorial text changed."""
+        if self.kind != "changed":
+            return []
+        return sorted(_text_years(self.before.texts, self.after.texts))
 
     @property
     def formula_before(self) -> str | None:
@@ -279,7 +314,9 @@ def compare(old: RuleSet, new: RuleSet) -> list[TreeComparison]:
             for cid in order
         ]
         changed = [
-            c for c in changes if c.kind != "changed" or c.renamed or c.moved or (c.formula_changed)
+            c
+            for c in changes
+            if c.kind != "changed" or c.renamed or c.moved or c.formula_changed or c.text_years
         ]
         labels = (old_tree.label if old_tree else None, new_tree.label if new_tree else None)
         if changed or labels[0] != labels[1]:

@@ -11,7 +11,16 @@ import copy
 
 from ckan.plugins import toolkit as tk
 
-from ..docbudg.aggregation.ruleset import Category, RuleSet, Tree
+from .. import settings
+from ..docbudg.aggregation.ruleset import (
+    Category,
+    RuleSet,
+    Text,
+    Texts,
+    Tree,
+    clean_text,
+    text_problem,
+)
 
 
 class EditError(ValueError):
@@ -170,4 +179,31 @@ def delete_node(rules: RuleSet, tree_id: str, node_id: str) -> RuleSet:
     siblings[:] = [n for n in siblings if n.id != node_id]
     if parent is not None and not siblings:
         parent.set_formula("")
+    return new
+
+
+def texts_from(given: dict[int, tuple[str, str]]) -> Texts:
+    """Editorial texts from a form, ``{year: (french, english)}``: a year left empty has
+    no text; a text too long, or in English only, is refused (nothing is cut)."""
+    out: Texts = {}
+    for year, (fr, en) in sorted(given.items()):
+        fr, en = clean_text(fr), clean_text(en)
+        problem = text_problem(year, fr, en)
+        if problem is not None:
+            raise EditError(problem.text(settings.current_language()))
+        if fr:
+            out[year] = Text(fr, en or None)
+    return out
+
+
+def set_texts(
+    rules: RuleSet, tree_id: str | None, node_id: str | None, given: dict[int, tuple[str, str]]
+) -> RuleSet:
+    """Set the editorial texts of these years: a category's (``tree_id``, ``node_id``), or
+    the whole budget's (both ``None``). Years not given keep their texts."""
+    texts = texts_from(given)
+    new = copy.deepcopy(rules)
+    owner: Category | RuleSet = new if node_id is None else find(new, tree_id or "", node_id)[0]
+    kept = {year: text for year, text in owner.texts.items() if year not in given}
+    owner.texts = dict(sorted({**kept, **texts}.items()))
     return new

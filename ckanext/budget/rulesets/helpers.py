@@ -67,24 +67,46 @@ def tree_messages(tree: ResultTree) -> list[str]:
 
 
 def document_checks(resource_id: str) -> dict[str, Any] | None:
-    """What the resource page shows: the rules used, whether they are current, and the
-    checks of each tree; ``None`` for a resource that is not an aggregated document."""
+    """What the resource page shows: to those who may edit the dataset, the rules used,
+    whether they are current, and the checks of each tree; to others, only whether the
+    rules that apply fail their checks (``public_note``). ``None`` for a resource that is
+    not an aggregated document."""
     document = db.get_document(resource_id)
     aggregation = service.stored(resource_id)
     if document is None or aggregation is None:
         return None
+    current = service.is_fresh(aggregation, document)
+    if not _can_edit(document.package_id):
+        # The public reads one short note, and only on the rules that apply now; the
+        # details (which lines, which amounts) are the editors' work list.
+        return {"editor": False, "public_note": current and not aggregation.ok}
     return {
+        "editor": True,
         "ruleset_name": aggregation.ruleset_name,
         "ruleset_version": aggregation.ruleset_version,
         "custom": aggregation.ruleset_id is not None,
         "ok": aggregation.ok,
-        "current": service.is_fresh(aggregation, document),
+        "current": current,
         "computed": aggregation.computed,
         "trees": [
             {"id": tree.id, "label": tree.label, "messages": tree_messages(tree)}
             for tree in service.result(aggregation).trees
         ],
     }
+
+
+def _can_edit(package_id: str) -> bool:
+    """Whether the user may edit the dataset: the aggregation checks are shown in full
+    to them only."""
+    try:
+        tk.check_access(
+            "package_update",
+            {"user": tk.current_user.name if tk.current_user else None},
+            {"id": package_id},
+        )
+    except tk.NotAuthorized:
+        return False
+    return True
 
 
 def dataset_rules_link(package: dict[str, Any]) -> bool:

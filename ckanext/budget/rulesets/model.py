@@ -29,7 +29,10 @@ class RuleSetRecord(tk.BaseModel):
     )
     label = sa.Column(sa.UnicodeText, nullable=False)
     version = sa.Column(sa.Integer, nullable=False)
-    """The current version number (the latest saved)."""
+    """The latest version saved (a draft when newer than ``published_version``)."""
+    published_version = sa.Column(sa.Integer, nullable=True)
+    """The version the public sees and documents are aggregated with (revision
+    ``0012_budget_ruleset_drafts``); ``None`` until first published: the next rules apply."""
     created = sa.Column(sa.DateTime(timezone=True), default=now)
     updated = sa.Column(sa.DateTime(timezone=True), default=now)
     deleted = sa.Column(sa.DateTime(timezone=True), nullable=True)
@@ -57,6 +60,9 @@ class RuleSetVersionRecord(tk.BaseModel):
     comment = sa.Column(sa.UnicodeText)
     restored_from = sa.Column(sa.Integer)
     created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=now)
+    published = sa.Column(sa.DateTime(timezone=True), nullable=True)
+    """When this version was published (``None``: a draft, never published)."""
+    published_by = sa.Column(sa.UnicodeText, nullable=True)
 
 
 class AggregationRecord(tk.BaseModel):

@@ -19,7 +19,7 @@ import cachetools
 from ckan.plugins import toolkit as tk
 
 from .. import formatting
-from ..docbudg.aggregation import FormulaError, RuleSet, aggregate, parse_formula
+from ..docbudg.aggregation import FormulaError, RuleSet, aggregate, parse_formula, plain_text
 from ..docbudg.aggregation.engine import Checks
 from ..docbudg.figures.results import ResultChecks, ResultLine
 from ..docbudg.model import BudgetDocument
@@ -56,7 +56,7 @@ def formula_error(text: str) -> FormulaError | None:
     key=lambda document: (document.resource_id, document.content_sha256),
     lock=Lock(),
 )
-def _document(document: db.BudgetDocumentRecord) -> BudgetDocument:
+def parsed_document(document: db.BudgetDocumentRecord) -> BudgetDocument:
     """The stored document, parsed once for the previews that follow (by content: a new
     version of the file is read again). The lock guards the cache only: two first
     previews of one document may both read it."""
@@ -74,7 +74,7 @@ def preview(
     if out.error is not None or document is None:
         return out
     edited = editing.set_formula(rules, tree_id, node_id, formula)
-    result = aggregate(_document(document), edited, tree_id)
+    result = aggregate(parsed_document(document), edited, tree_id)
     tree = result.trees[tree_id]
     node = tree.node(node_id)
     owners = {id(line): leaves for line, leaves in tree.checks.multiple}
@@ -133,6 +133,9 @@ def as_json(shown: Preview, lang: str) -> dict[str, Any]:
             "pointer": error.pointer(),
         }
     out: dict[str, Any] = {"ok": True, "empty": not shown.formula.strip()}
+    if not out["empty"]:
+        # what was understood, in the one notation people read (« DF ∩ Ch012 » too)
+        out["plain"] = tk._("Read as: {formula}").format(formula=plain_text(shown.formula))
     if shown.checks is None:
         out["summary"] = (
             tk._("The formula is empty: this category counts no line.")

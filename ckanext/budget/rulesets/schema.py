@@ -86,6 +86,7 @@ def rules_schema(
         "exer": [ignore_missing, int_validator],
         "label": [ignore_empty, unicode_safe],
         "comment": [ignore_empty, unicode_safe],
+        **publish_flag(),
     }
 
 
@@ -113,8 +114,37 @@ def update_schema(ignore_missing: Validator, int_validator: Validator) -> Schema
 
 
 @tk.validator_args
+def publish_flag(
+    default: ValidatorFactory, unicode_safe: Validator, boolean_validator: Validator
+) -> Schema:
+    """``publish``: the saved version is published at once (the API's default, as before
+    drafts existed); the editor's pages save drafts."""
+    # unicode_safe first: CKAN 2.11's boolean_validator takes text and booleans only.
+    return {"publish": [default(True), unicode_safe, boolean_validator]}
+
+
+@tk.validator_args
 def restore_schema(not_empty: Validator, int_validator: Validator) -> Schema:
-    return {**ruleset_schema(), "version": [strip_text, not_empty, int_validator]}
+    return {
+        **ruleset_schema(),
+        "version": [strip_text, not_empty, int_validator],
+        **publish_flag(),
+    }
+
+
+@tk.validator_args
+def publish_schema(
+    default: ValidatorFactory,
+    ignore_missing: Validator,
+    int_validator: Validator,
+    unicode_safe: Validator,
+    boolean_validator: Validator,
+) -> Schema:
+    return {
+        **ruleset_schema(),
+        "version": [ignore_missing, int_validator],
+        "accept_failing_checks": [default(False), unicode_safe, boolean_validator],
+    }
 
 
 @tk.validator_args

@@ -1,9 +1,12 @@
 """Rule-set operations shared by the API, the editor pages, the CLI and the jobs.
 
 Which rules apply to a document: its dataset's override, else its organisation's rule
-set, else the default trees of its plan de comptes (``default_ruleset``). Every save is a
-new version (restoring an old one too), and says which documents it concerns
-(``signals.rules_changed``). Deleting a rule set keeps it and its versions (it applies to
+set, else the default trees of its plan de comptes (``default_ruleset``); an authority's
+rules come with the default trees they do not replace (``with_default_trees``). Every save
+is a new version (restoring an old one too). A version is a draft until it is published:
+documents are aggregated with the published version only (``published_version``), and
+publishing says which documents it concerns (``signals.rules_changed``); a rule set never
+published applies to nothing yet. Deleting a rule set keeps it and its versions (it applies to
 nothing until it is restored): nothing is lost by a click. A document's aggregation is
 stored with the rule-set version and the content hash that produced it (:func:`store`);
 reads take it only while it is up to date (:func:`current`) and never compute one:
@@ -32,6 +35,7 @@ from ..docbudg.aggregation import (
     default_ruleset,
     ruleset_from_dict,
     ruleset_to_dict,
+    with_default_trees,
 )
 from ..docbudg.figures.big_numbers import BigNumbers
 from ..docbudg.figures.results import (
@@ -61,6 +65,10 @@ def get(ruleset_id: str) -> RuleSetRecord | None:
 
 def _live():
     return model.Session.query(RuleSetRecord).filter(RuleSetRecord.deleted.is_(None))
+
+
+def _published():
+    return _live().filter(RuleSetRecord.published_version.isnot(None))
 
 
 def for_organization(org_id: str) -> RuleSetRecord | None:
@@ -103,12 +111,24 @@ def of_organization(org_id: str) -> list[RuleSetRecord]:
 
 
 def applicable(package_id: str) -> RuleSetRecord | None:
-    """The rule set that applies to a dataset's documents (``None``: the defaults)."""
-    override = for_package(package_id)
+    """The published rule set that applies to a dataset's documents (``None``: the
+    defaults); a rule set never published is skipped, as if it did not exist yet."""
+    override = _published().filter(RuleSetRecord.package_id == package_id).one_or_none()
     if override is not None:
         return override
     package = model.Package.get(package_id)
-    return for_organization(package.owner_org) if package and package.owner_org else None
+    if package is None or not package.owner_org:
+        return None
+    return (
+        _published()
+        .filter(RuleSetRecord.owner_org == package.owner_org, RuleSetRecord.package_id.is_(None))
+        .one_or_none()
+    )
+
+
+def has_draft(record: RuleSetRecord) -> bool:
+    """Versions saved since the published one (or never published at all)."""
+    return record.published_version != record.version
 
 
 def version(record: RuleSetRecord, number: int | None = None) -> RuleSetVersionRecord | None:
@@ -147,8 +167,9 @@ def create(
     *,
     package_id: str | None = None,
     comment: str | None = None,
+    publish: bool = True,
 ) -> RuleSetRecord:
-    """A new rule set with its first version (committed)."""
+    """A new rule set with its first version (committed; a draft unless ``publish``)."""
     record = RuleSetRecord(
         id=str(uuid.uuid4()),
         owner_org=owner_org,
@@ -165,7 +186,7 @@ def create(
         raise tk.ValidationError(
             {"organization": [tk._("A rule set already exists here: update it instead.")]}
         ) from None
-    save(record, rules, author, comment=comment)
+    save(record, rules, author, comment=comment, publish=publish)
     return record
 
 
@@ -193,9 +214,12 @@ def save(
     comment: str | None = None,
     restored_from: int | None = None,
     base_version: int | None = None,
+    publish: bool = True,
 ) -> RuleSetVersionRecord | None:
-    """Keep ``rules`` as the next version, commit, and recompute the documents concerned.
-    Returns ``None`` (and saves nothing) when nothing changed. With ``base_version`` (the
+    """Keep ``rules`` as the next version and commit; with ``publish``, it is the version
+    the public sees from now on and the documents concerned are computed again (else a
+    draft, see :func:`publish`). Returns ``None`` (and saves nothing) when nothing changed
+    (the latest version is still published when asked). With ``base_version`` (the
     version the editor started from), a rule set saved meanwhile by someone else is not
     overwritten: the save is refused and says which version is current."""
     record = _lock(record)
@@ -221,7 +245,11 @@ def save(
     new = ruleset_to_dict(rules)
     previous = version(record) if record.version else None
     if previous is not None and previous.content == new:
-        model.Session.commit()  # releases the lock
+        if publish and has_draft(record):
+            _mark_published(record, previous, author)
+            _commit_published(record)
+        else:
+            model.Session.commit()  # releases the lock
         return None
     saved = RuleSetVersionRecord(
         ruleset_id=record.id,
@@ -239,17 +267,69 @@ def save(
     record.version = saved.version
     record.label = rules.label
     record.updated = saved.created
+    if not publish:
+        model.Session.commit()
+        return saved
+    _mark_published(record, saved, author)
+    _commit_published(record)
+    return saved
+
+
+def _mark_published(record: RuleSetRecord, saved: RuleSetVersionRecord, author: str | None) -> None:
+    record.published_version = saved.version
+    saved.published, saved.published_by = now(), author
+
+
+def _commit_published(record: RuleSetRecord) -> None:
+    """Commit a change of the published version; its documents are computed again."""
     model.Session.commit()
     signals.rules_changed.send(
         record.id, resource_ids=[d.resource_id for d in documents_in_scope(record)]
     )
-    return saved
 
 
-def restore(record: RuleSetRecord, number: int, author: str | None) -> RuleSetVersionRecord:
-    """Make version ``number`` current again, as a new version."""
+def publish(
+    record: RuleSetRecord, author: str | None, number: int | None = None
+) -> RuleSetVersionRecord:
+    """Make the latest version (``number``, when given, must be it) the one the public
+    sees; its documents are computed again. An older version is published by restoring it
+    first: what is published is always what the editor last showed."""
+    record = _lock(record)
+    if record.deleted is not None:
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {"id": [tk._("This rule set is deleted: restore it before publishing it.")]}
+        )
+    if number is not None and number != record.version:
+        latest = record.version
+        model.Session.rollback()
+        raise tk.ValidationError(
+            {
+                "version": [
+                    tk._(
+                        "Only the latest version ({latest}) can be published: restore version "
+                        "{number} first, then publish it."
+                    ).format(latest=latest, number=number)
+                ]
+            }
+        )
+    if not has_draft(record):
+        model.Session.rollback()
+        raise tk.ValidationError({"version": [tk._("This version is already the published one.")]})
+    latest = version(record)
+    assert latest is not None  # record.version always names a saved version
+    _mark_published(record, latest, author)
+    _commit_published(record)
+    return latest
+
+
+def restore(
+    record: RuleSetRecord, number: int, author: str | None, *, publish: bool = True
+) -> RuleSetVersionRecord:
+    """Make version ``number`` current again, as a new version (a draft unless
+    ``publish``)."""
     old = ruleset(record, number)
-    saved = save(record, old, author, restored_from=number)
+    saved = save(record, old, author, restored_from=number, publish=publish)
     if saved is None:
         raise tk.ValidationError({"version": [tk._("This version is already the current one.")]})
     return saved
@@ -268,8 +348,11 @@ def _history_entry(record: RuleSetRecord, author: str | None, kind: str) -> Rule
         created=now(),
     )
     model.Session.add(entry)
+    published = not has_draft(record)
     record.version = entry.version
     record.updated = entry.created
+    if published:  # the entry carries the published content: it stays published
+        _mark_published(record, entry, author)
     return entry
 
 
@@ -336,7 +419,7 @@ def documents_in_scope(record: RuleSetRecord) -> list[db.BudgetDocumentRecord]:
         query = query.filter(db.BudgetDocumentRecord.package_id == record.package_id)
     else:
         overridden = (
-            _live()
+            _published()
             .with_entities(RuleSetRecord.package_id)
             .filter(RuleSetRecord.package_id.isnot(None))
         )
@@ -387,10 +470,14 @@ class Applied:
 
 
 def rules_for(document: db.BudgetDocumentRecord, doc: BudgetDocument) -> Applied:
+    """The published rules that apply, with the default presentations they do not
+    replace."""
     record = applicable(document.package_id)
+    defaults = default_ruleset(doc)
     if record is None:
-        return Applied(default_ruleset(doc), None, None)
-    return Applied(ruleset(record), record, record.version)
+        return Applied(defaults, None, None)
+    own = ruleset(record, record.published_version)
+    return Applied(with_default_trees(own, defaults), record, record.published_version)
 
 
 def rules_key(package_id: str, *, reread: bool = False) -> tuple[str | None, int | None]:
@@ -401,7 +488,7 @@ def rules_key(package_id: str, *, reread: bool = False) -> tuple[str | None, int
         return None, None
     if reread:
         model.Session.refresh(record)
-    return record.id, record.version
+    return record.id, record.published_version
 
 
 def stored(resource_id: str) -> AggregationRecord | None:

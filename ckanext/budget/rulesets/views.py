@@ -4,11 +4,13 @@ and a dataset's own override of them (``/dataset/<id>/budget-rules``), see :mod:
 Server-rendered forms (POST with CSRF token) that work without JavaScript: the tree with
 its categories, a page per category (rename, formula with a preview on a chosen document,
 move, delete, add a sub-category), the checks of every document, the history with
-restore and a before/after of any two versions, import and export. Deleting a rule set
-asks for confirmation and keeps it: its editors find it on the index, with its history,
-and can restore it. With JavaScript, the formula field also asks
-``preview.json`` as the user types. Every change goes through the ``budget_ruleset_*``
-actions, so permissions and versioning are the API's.
+restore and a before/after of any two versions, import and export. Every change made
+here is a draft: its editors see it on the real public pages (« Voir comme le public »)
+and publish it explicitly, after seeing what it changes (``/publish``; a confirmation
+when its checks fail). Deleting a rule set asks for confirmation and keeps it: its
+editors find it on the index, with its history, and can restore it. With JavaScript, the
+formula field also asks ``preview.json`` as the user types. Every change goes through the
+``budget_ruleset_*`` actions, so permissions and versioning are the API's.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from .. import formatting, settings
 from ..docbudg.aggregation import (
     default_ruleset,
     dump_ruleset,
+    plain,
+    plain_text,
     ruleset_from_dict,
     ruleset_to_dict,
 )
+from ..docbudg.aggregation.codes import search_codes
 from ..docbudg.aggregation.mapping import MAPPING_ROLES
-from ..docbudg.aggregation.ruleset import RuleSet, Tree
+from ..docbudg.aggregation.ruleset import MAX_TEXT, RuleSet, Texts, Tree
 from ..docbudg.nomenclature import find_plan
-from . import diff, editing, helpers, jobs, preview, service
+from . import diff, editing, helpers, jobs, preview, publishing, service
 from .imports import FORMATS as IMPORT_FORMATS
 from .model import RuleSetRecord
 from .scope import DATASET, ORGANIZATION, Scope, context, current, editor
@@ -104,7 +109,18 @@ def _history_of(record: RuleSetRecord) -> list[dict[str, Any]]:
         versions = tk.get_action("budget_ruleset_history")(context(), {"id": record.id})
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Not authorized to see this rule set."))
-    return [{**v, "created": datetime.datetime.fromisoformat(v["created"])} for v in versions]
+    except tk.ObjectNotFound:  # never published, and not theirs to edit
+        return tk.abort(404, tk._("Rule set not found"))
+    return [
+        {
+            **v,
+            "created": datetime.datetime.fromisoformat(v["created"]),
+            "published": datetime.datetime.fromisoformat(v["published"])
+            if v["published"]
+            else None,
+        }
+        for v in versions
+    ]
 
 
 def _render(template: str, scope: Scope, **extra: Any) -> str:
@@ -115,6 +131,8 @@ def _render(template: str, scope: Scope, **extra: Any) -> str:
         "rules_base": f"budget/rules/base_{'dataset' if scope.package else 'organization'}.html",
         "can_edit": scope.can_edit(),
         "money": formatting.money,
+        "plain_formula": plain_text,
+        "draft_previews": _draft_previews(scope) if scope.can_edit() else [],
         **extra,
     }
     if scope.package:
@@ -124,16 +142,36 @@ def _render(template: str, scope: Scope, **extra: Any) -> str:
     return tk.render(f"budget/rules/{template}", extra_vars=extra_vars)
 
 
+def _draft_previews(scope: Scope) -> list[tuple[str, str]]:
+    """(dataset title, URL of its budget page showing the draft) for each dataset whose
+    documents the scope's draft would change: « Voir comme le public »."""
+    record = scope.record()
+    if not publishing.editable(record):
+        return []
+    seen: dict[str, tuple[str, str]] = {}
+    for document in service.documents_in_scope(record):
+        package = model.Package.get(document.package_id)
+        if package is not None and package.id not in seen:
+            seen[package.id] = (
+                package.title or package.name,
+                tk.h.url_for("budget_page.read", id=package.name, apercu="brouillon"),
+            )
+    return list(seen.values())
+
+
 def _update(record, rules: RuleSet, comment: str | None = None) -> dict[str, Any]:
-    """Save ``rules`` as the next version through the action; flash what changed."""
+    """Save ``rules`` as the next version (a draft) through the action; flash what
+    changed."""
     result = tk.get_action("budget_ruleset_update")(
-        context(), {"id": record.id, "rules": ruleset_to_dict(rules), "comment": comment}
+        context(),
+        {"id": record.id, "rules": ruleset_to_dict(rules), "comment": comment, "publish": False},
     )
     if result["changed"]:
         tk.h.flash_success(
-            tk._("Version {version} saved: {summary}").format(
-                version=result["version"], summary=result["summary"]
-            )
+            tk._(
+                "Version {version} saved as a draft: {summary} The public sees it once you "
+                "publish it."
+            ).format(version=result["version"], summary=result["summary"])
         )
     else:
         tk.h.flash_notice(tk._("Nothing changed."))
@@ -149,6 +187,8 @@ def _errors(error: tk.ValidationError) -> list[str]:
 
 def _document_label(document) -> str:
     parts = [str(document.exercice or ""), document.stage or ""]
+    if document.num_dec:
+        parts.append(f"n° {document.num_dec}")
     name = document.etablissement or document.collectivite or ""
     return " ".join(p for p in parts if p) + (f" — {name}" if name else "")
 
@@ -168,9 +208,17 @@ def index(id: str) -> str:
     if scope.can_edit():
         package_id = scope.package["id"] if scope.package else None
         extra["deleted"] = service.deleted_in(scope.org["id"], package_id)
+    # Its editors see the latest version (a draft, maybe); everyone else the published one.
+    shown = record.version if record is not None and scope.can_edit() else None
+    if record is not None and shown is None:
+        shown = record.published_version
+        if shown is None:  # never published: as if there were none yet
+            extra["record"] = record = None
     if record is not None:
-        extra["trees"] = [(tree, list(tree.walk())) for tree in service.ruleset(record).trees]
-        extra["last"] = service.version(record)
+        extra["trees"] = [
+            (tree, list(tree.walk())) for tree in service.ruleset(record, shown).trees
+        ]
+        extra["last"] = service.version(record, shown)
     if not scope.package:
         overrides = []
         for found in service.of_organization(scope.org["id"]):
@@ -199,13 +247,18 @@ def create(id: str):
         )
     else:
         rules = _defaults_for(scope)
-    data = {**scope.owner(), "rules": ruleset_to_dict(rules)}
+    data = {**scope.owner(), "rules": ruleset_to_dict(rules), "publish": False}
     try:
         tk.get_action("budget_ruleset_create")(context(), data)
     except tk.ValidationError as error:
         tk.h.flash_error(" ".join(_errors(error)))
         return scope.redirect("index")
-    tk.h.flash_success(tk._("The rule set was created (version 1)."))
+    tk.h.flash_success(
+        tk._(
+            "The rule set was created as a draft (version 1): the public sees it once you "
+            "publish it."
+        )
+    )
     return scope.redirect("index")
 
 
@@ -345,7 +398,7 @@ def node(id: str, tree: str, node: str):
     except editing.EditError:
         return tk.abort(404, tk._("Unknown category {id}.").format(id=node))
     documents, chosen_id, chosen = _chosen(scope)
-    formula = category.formula_text or ""
+    formula = plain_text(category.formula_text)  # shown in plain French, whatever is stored
     shown = None
     errors: list[str] = []
     if request.method == "POST":
@@ -368,6 +421,9 @@ def node(id: str, tree: str, node: str):
                         request.form.get("label_en", ""),
                     ),
                 )
+                return scope.redirect("node", tree=tree, node=node)
+            elif op == "texts":
+                _update(record, editing.set_texts(rules, tree, node, _form_texts(request.form)))
                 return scope.redirect("node", tree=tree, node=node)
             elif op in ("up", "down", "move"):
                 moved = editing.move_node(
@@ -404,6 +460,61 @@ def node(id: str, tree: str, node: str):
         chosen=chosen_id,
         targets=[(c.id, c.label, depth) for c, depth in shown_tree.walk() if c.id not in inside],
         lang=_lang(),
+        text_years=_text_years(documents, category.texts),
+        max_text=MAX_TEXT,
+        posted=request.form if request.form.get("op") == "texts" else None,
+    )
+
+
+# --- editorial texts -----------------------------------------------------------------------
+
+
+def _text_years(documents: list, texts: Texts) -> list[int]:
+    """The years a text can be written for: those of the scope's documents and those
+    that have one, latest first."""
+    return sorted({d.exercice for d in documents if d.exercice} | set(texts), reverse=True)
+
+
+def _form_texts(form: Any) -> dict[int, tuple[str, str]]:
+    """``{year: (french, english)}`` from a texts form: the fields ``fr-<year>`` and
+    ``en-<year>`` of the years listed in ``years``, and a text for ``new_year``."""
+    out: dict[int, tuple[str, str]] = {}
+    for value in form.getlist("years"):
+        if value.isdigit():
+            out[int(value)] = (form.get(f"fr-{value}", ""), form.get(f"en-{value}", ""))
+    new_year = form.get("new_year", "").strip()
+    if new_year or form.get("new_fr", "").strip() or form.get("new_en", "").strip():
+        if not new_year.isdigit():
+            raise editing.EditError(tk._("Give the year of the new text (e.g. 2024)."))
+        out[int(new_year)] = (form.get("new_fr", ""), form.get("new_en", ""))
+    return out
+
+
+@_route("/texts", methods=["GET", "POST"])
+def texts(id: str):
+    """The editorial texts on the whole budget, by year (« Ce qui s'est passé cette
+    année » on the budget page)."""
+    scope = editor(id)
+    record = _record_or_404(scope)
+    rules = service.ruleset(record)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            _update(record, editing.set_texts(rules, None, None, _form_texts(request.form)))
+            return scope.redirect("texts")
+        except editing.EditError as error:
+            errors.append(str(error))
+        except tk.ValidationError as error:
+            errors.extend(_errors(error))
+    return _render(
+        "texts.html",
+        scope,
+        record=record,
+        texts=rules.texts,
+        errors=errors,
+        text_years=_text_years(scope.documents(), rules.texts),
+        max_text=MAX_TEXT,
+        posted=request.form if request.method == "POST" else None,
     )
 
 
@@ -425,6 +536,63 @@ def preview_json(id: str, tree: str, node: str) -> Response:
     except editing.EditError as error:
         return jsonify({"ok": False, "message": str(error)})
     return jsonify(preview.as_json(shown, _lang()))
+
+
+def _plan_of(scope: Scope):
+    """The plan de comptes of the scope's latest document (M14 2024 without one): the
+    codes its formulas name."""
+    documents = scope.documents()
+    latest = documents[-1] if documents else None
+    plan = None
+    if latest is not None and latest.exercice and latest.nomenclature:
+        plan = find_plan(latest.exercice, latest.nomenclature)
+    return plan or find_plan(2024, "M14")
+
+
+CODES_SHOWN = 200
+"""Codes listed on the page at most (a plan has about two thousand)."""
+CODES_SUGGESTED = 12
+
+
+@_route("/codes", methods=["GET"])
+def codes(id: str) -> str:
+    """The chapters, accounts and functions a formula can name, with their labels,
+    searchable without JavaScript (``?q=personnel``, ``?q=chapitre 01``)."""
+    scope = editor(id)
+    record = _record_or_404(scope)
+    query = request.args.get("q", "").strip()[:100]
+    plan = _plan_of(scope)
+    found, total = search_codes(plan, query, CODES_SHOWN)
+    back = request.args.get("node", "")
+    return _render(
+        "codes.html",
+        scope,
+        record=record,
+        q=query,
+        found=found,
+        total=total,
+        plan=plan,
+        back_tree=request.args.get("tree", ""),
+        back_node=back,
+    )
+
+
+@_route("/codes.json", methods=["GET"])
+def codes_json(id: str) -> Response:
+    """The codes suggested as a formula is typed (``?q=chapitre 01``)."""
+    scope = editor(id)
+    _record_or_404(scope)
+    query = request.args.get("q", "").strip()[:100]
+    found, total = search_codes(_plan_of(scope), query, CODES_SUGGESTED)
+    return jsonify(
+        {
+            "total": total,
+            "codes": [
+                {"kind": c.kind, "code": c.code, "label": c.label, "formula": c.formula}
+                for c in found
+            ],
+        }
+    )
 
 
 # --- checks, history, import, export -------------------------------------------------------
@@ -482,7 +650,7 @@ def compare(id: str) -> str:
     record = _kept_or_404(scope)
     versions = _history_of(record)
     numbers = [v["version"] for v in versions]
-    newer = _version_number("to", record.version, numbers)
+    newer = _version_number("to", max(numbers, default=record.version), numbers)
     older = _version_number("from", max(newer - 1, 1), numbers)
     return _render(
         "compare.html",
@@ -504,16 +672,70 @@ def restore(id: str):
     record = _record_or_404(scope)
     try:
         result = tk.get_action("budget_ruleset_restore")(
-            context(), {"id": record.id, "version": request.form.get("version")}
+            context(),
+            {"id": record.id, "version": request.form.get("version"), "publish": False},
         )
         tk.h.flash_success(
-            tk._("Version {old} restored as version {version}.").format(
-                old=result["restored_from"], version=result["version"]
-            )
+            tk._(
+                "Version {old} restored as version {version}, a draft: publish it to show it "
+                "to the public."
+            ).format(old=result["restored_from"], version=result["version"])
         )
     except tk.ValidationError as error:
         tk.h.flash_error(" ".join(_errors(error)))
     return scope.redirect("history")
+
+
+@_route("/publish", methods=["GET", "POST"])
+def publish(id: str):
+    """GET: what publishing the draft changes on each document, and the form; POST:
+    publish (a confirmation is required when the new rules fail their checks)."""
+    scope = editor(id)
+    record = _record_or_404(scope)
+    if not publishing.editable(record):
+        tk.h.flash_notice(tk._("There is no draft to publish: the public sees the latest version."))
+        return scope.redirect("index")
+    found = publishing.impacts(record)
+    failing = [item for item in found if not item.impact.ok]
+    errors: list[str] = []
+    if request.method == "POST":
+        confirmed = request.form.get("confirm") == "yes"
+        if failing and not confirmed:
+            errors.append(
+                tk._(
+                    "These rules count lines in no category or twice: tick the box to publish "
+                    "them anyway, or correct them first."
+                )
+            )
+        else:
+            try:
+                saved = tk.get_action("budget_ruleset_publish")(
+                    context(),
+                    {
+                        "id": record.id,
+                        "version": request.form.get("version") or None,
+                        "accept_failing_checks": confirmed,
+                    },
+                )
+            except tk.ValidationError as error:
+                errors.extend(_errors(error))
+            else:
+                tk.h.flash_success(
+                    tk._("Version {version} is published: the public pages show it.").format(
+                        version=saved["version"]
+                    )
+                )
+                return scope.redirect("index")
+    return _render(
+        "publish.html",
+        scope,
+        record=record,
+        impacts=found,
+        failing=failing,
+        errors=errors,
+        labels={item.document.resource_id: _document_label(item.document) for item in found},
+        lang=_lang(),
+    )
 
 
 @_route("/import", methods=["GET", "POST"])
@@ -538,6 +760,7 @@ def import_rules(id: str):
             "nomenclature": form.get("nomenclature") or None,
             "exer": form.get("exer") or None,
             "comment": form.get("comment") or None,
+            "publish": False,
         }
         if not data["upload"]:
             errors.append(tk._("Choose a file to import."))
@@ -554,7 +777,10 @@ def import_rules(id: str):
                 lang = _lang()
                 notes = [note[lang] for note in result["notes"]]
                 tk.h.flash_success(
-                    tk._("Rules imported (version {version}).").format(version=result["version"])
+                    tk._(
+                        "Rules imported as a draft (version {version}): the public sees them "
+                        "once you publish them."
+                    ).format(version=result["version"])
                 )
                 if not notes:
                     return scope.redirect("index")
@@ -603,7 +829,7 @@ def export(id: str, fmt: str) -> Response:
     if fmt not in EXPORT_TYPES:
         tk.abort(404)
     shown = tk.get_action("budget_ruleset_show")(context(), {"id": record.id})
-    text = dump_ruleset(ruleset_from_dict(shown["rules"]), fmt)
+    text = dump_ruleset(ruleset_from_dict(shown["rules"]), fmt, render=plain)
     filename = f"regles-{scope.name}-v{shown['version']}.{fmt}"
     return Response(
         text,

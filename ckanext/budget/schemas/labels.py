@@ -8,8 +8,10 @@ translatable text instead, and leaves every other type to CKAN.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import ckan.plugins.toolkit as tk
+import flask
 
 __all__ = ["humanize_entity_type"]
 
@@ -42,6 +44,22 @@ def _texts() -> dict[str, str]:
         "search placeholder": tk._("Search budgets…"),
         "update label": tk._("Update the budget"),
     }
+
+
+def _license_titles() -> dict[str, str]:
+    """The licences whose title in ``licenses.json`` is written in both languages (a
+    licence file has one title), in the request's language (CKAN's own msgids)."""
+    return {"notspecified": tk._("License not specified"), "other-open": tk._("Other (Open)")}
+
+
+def with_license_title(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """A dataset shown (page or API) with its licence named in the reader's language:
+    « Licence non spécifiée », not « Licence non précisée / License not specified »."""
+    if flask.has_request_context():
+        title = _license_titles().get(pkg_dict.get("license_id") or "")
+        if title is not None:
+            pkg_dict["license_title"] = title
+    return pkg_dict
 
 
 @tk.chained_helper

@@ -35,7 +35,7 @@ as one matrix product in exact integer cents); formulas are parsed and compiled 
 rule set (``Category.program``).
 """
 
-from .defaults import default_ruleset
+from .defaults import default_ruleset, with_default_trees
 from .engine import (
     AggregationResult,
     Checks,
@@ -45,7 +45,7 @@ from .engine import (
     TreeResult,
     aggregate,
 )
-from .formula import Formula, FormulaError, native, parse_formula
+from .formula import Formula, FormulaError, native, parse_formula, plain, plain_text
 from .importers import import_corrections, import_gironde
 from .mapping import import_mapping
 from .ruleset import Category, Correction, RuleSet, RuleSetError, Selection, Tree
@@ -75,6 +75,9 @@ __all__ = [
     "load_ruleset",
     "native",
     "parse_formula",
+    "plain",
+    "plain_text",
     "ruleset_from_dict",
     "ruleset_to_dict",
+    "with_default_trees",
 ]

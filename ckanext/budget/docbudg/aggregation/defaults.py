@@ -13,6 +13,8 @@ Neutral debt operations (``conventions.NEUTRAL_NATURES``) are left out by the se
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..conventions import ASSET_DISPOSALS
 from ..model import BudgetDocument
 from ..nomenclature import Plan, find_plan
@@ -165,3 +167,12 @@ def default_ruleset(source: Plan | BudgetDocument | None) -> RuleSet:
         label_en=label_en,
         trees=[function_tree(plan), chapter_tree(plan)],
     )
+
+
+def with_default_trees(rules: RuleSet, defaults: RuleSet) -> RuleSet:
+    """An authority's rules with the default presentations it does not replace after its
+    own trees: a reader who knows « par fonction » or « par chapitre » from another
+    portal still finds them (a tree of the authority's with the same id replaces one)."""
+    own = {tree.id for tree in rules.trees}
+    extra = [tree for tree in defaults.trees if tree.id not in own]
+    return replace(rules, trees=[*rules.trees, *extra]) if extra else rules

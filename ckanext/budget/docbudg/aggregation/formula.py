@@ -1,36 +1,49 @@
 """The formula language that selects budget lines: set algebra over line attributes.
 
-Three spellings of the same operators are accepted, so that rules written for the
-"agregation-document-budgetaire" tool keep working and new rules can be typed on any
-keyboard:
+One notation is shown to people, **plain French** (:func:`plain`), written by finance
+staff and shown back everywhere a formula is displayed::
 
-========================  ==================  ================
-meaning                   existing tool       ASCII
-========================  ==================  ================
-intersection              ``∩``               ``&`` or ``^``
-union                     ``∪`` or ``+``      ``|``
-difference                ``-``               ``-``
-========================  ==================  ================
+    dépenses et fonctionnement et chapitre 012
+    dépenses et investissement et chapitres 20, 21, 23
+    (recettes et compte 73) sauf nature 7318
 
-Precedence follows the existing tool (checked against every Gironde formula): ``∩`` binds
-tighter than ``∪``/``+``/``-``, which share one level and associate to the left, so
-``DF∩C73914+C73926`` is ``(DF∩C73914) ∪ C73926`` and ``A-B∩C`` is ``A - (B∩C)``. The
-native rendering (:meth:`Formula.native`) always writes the parentheses.
+Operators are words: ``et`` (intersection), ``ou`` (union), ``sauf`` (difference),
+with parentheses; English ``and``, ``or``, ``except`` are accepted too. Atoms are words
+(case- and accent-insensitive, English aliases in brackets): ``dépenses`` / ``recettes``
+[``expenditure`` / ``revenue``], ``fonctionnement`` / ``investissement`` [``operating`` /
+``investment``], ``chapitre 012`` [``chapter``], ``compte 60`` [``account``] (with its
+sub-accounts), ``nature 6064`` (exactly) or ``nature 6*`` (prefix), ``fonction 4``
+[``function``] (with its sub-functions), ``fonction = 41`` (exactly), ``avec fonction`` /
+``sans fonction`` [``with function`` / ``without function``], ``année 2018`` [``year``],
+``réel`` / ``ordre`` [``real`` / ``order``], ``tout`` [``all``]. A keyword takes a list:
+``chapitres 20, 21, 23`` is ``chapitre 20 ou chapitre 21 ou chapitre 23``. ``=`` after a
+keyword selects the code itself, never its descendants (``compte = 60`` is ``nature 60``).
+
+The older spellings stay accepted as input, so that stored rules and the rules of the
+"agregation-document-budgetaire" tool keep working; they are shown back in plain French:
+
+========================  ==================  ================  =========
+meaning                   existing tool       ASCII             plain
+========================  ==================  ================  =========
+intersection              ``∩``               ``&`` or ``^``    ``et``
+union                     ``∪`` or ``+``      ``|``             ``ou``
+difference                ``-``               ``-``             ``sauf``
+========================  ==================  ================  =========
+
+Precedence follows the existing tool (checked against every Gironde formula): ``∩``
+(``et``) binds tighter than ``∪``/``+``/``-`` (``ou``, ``sauf``), which share one level
+and associate to the left, so ``DF∩C73914+C73926`` is ``(DF∩C73914) ∪ C73926`` and
+``A-B∩C`` is ``A - (B∩C)``. Both renderings (:func:`plain`, :func:`native`) write the
+parentheses of any mix of levels, so the reader never needs the rule.
 
 Atoms of the existing tool: ``R D F I RF RI DF DI`` (direction, section, both),
 ``Ch<code>`` chapter, ``C<code>`` account and its descendants, ``F<code>`` function and
-its descendants, ``Ann<year>``. Native atoms (keywords are case- and accent-insensitive,
-English aliases in brackets): ``sens:D`` [``direction``], ``section:F``,
-``chapitre:011`` [``chapter``], ``compte:60`` [``account``] (with descendants),
-``nature:6064`` (exactly) or ``nature:6*`` (prefix), ``fonction:4`` [``function``]
-(with descendants), ``fonction:*`` (any function) / ``fonction:aucune`` [``none``],
-``annee:2018`` [``year``], ``reel`` [``real``] / ``ordre`` [``order``], ``tout`` [``all``].
-
-Exact selector: ``=`` in place of ``:`` selects the code itself, never its descendants.
-``fonction=41`` is function 41 only (``fonction:41`` also takes 411 to 415) and
-``compte=60`` account 60 only (read as ``nature:60``); for the selectors without
-descendants (``sens``, ``section``, ``chapitre``, ``nature``, ``annee``) ``=`` and ``:``
-mean the same. A spreadsheet mapping lists codes as they are, so its rules use ``=``.
+its descendants, ``Ann<year>``. The ASCII notation, kept as the stored text of rule sets
+(:func:`native`): ``sens:D``, ``section:F``, ``chapitre:011``, ``compte:60``,
+``nature:6064`` / ``nature:6*``, ``fonction:4``, ``fonction=41``, ``fonction:*`` /
+``fonction:aucune``, ``annee:2018``, ``reel`` / ``ordre``, ``tout``; ``=`` in place of
+``:`` selects the code itself (``compte=60`` is read as ``nature:60``). A spreadsheet
+mapping lists codes as they are, so its rules use ``=``.
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ class FormulaError(ValueError):
     def __init__(
         self, message: Message, text: str, position: int, suggestion: str | None = None
     ) -> None:
+        self.message = message
         self.text = text
         self.position = position
         self.suggestion = suggestion
@@ -301,12 +315,24 @@ def _exactly(atom: Atom) -> Atom:
     return atom
 
 
-def _native_atom(kind: str, key: str, sep: str, value: str, text: str, pos: int) -> Atom:
+def _native_atom(
+    kind: str,
+    key: str,
+    sep: str,
+    value: str,
+    text: str,
+    pos: int,
+    value_pos: int | None = None,
+    glue: str | None = None,
+) -> Atom:
+    """The atom of ``key`` (``sep`` ``:`` or ``=``) and ``value``; ``value_pos`` and
+    ``glue`` place and spell the error of a plain-French ``key value``."""
+
     def bad(expected: str, suggestion: str | None = None) -> FormulaError:
         return FormulaError(
             _ERR_VALUE.with_params(value=value, key=key, expected=expected),
             text,
-            pos + len(key) + 1,
+            pos + len(key) + 1 if value_pos is None else value_pos,
             suggestion,
         )
 
@@ -327,7 +353,7 @@ def _native_atom(kind: str, key: str, sep: str, value: str, text: str, pos: int)
         return Atom("nature_prefix", value[:-1])
     if not re.fullmatch(_CODE, value):
         digits = re.sub(r"[^0-9A-Za-z]", "", value)
-        raise bad("code", f"{key}{sep}{digits}" if digits else None)
+        raise bad("code", f"{key}{sep if glue is None else glue}{digits}" if digits else None)
     return Atom(kind, value)
 
 
@@ -341,25 +367,201 @@ def _suggest_word(word: str) -> str | None:
             head = _suggest(prefix, ["C", "Ch", "F", "Ann"]) or "C"
         return head + code[0]
     folded = _fold(word)
+    plain = _suggest(folded, [*_PLAIN_WORDS, *_PLAIN_KEYS])
+    if plain is not None:
+        return _PLAIN_SPELLING.get(plain, plain)
     return _suggest(folded, [*_FLAGS, *_LEGACY_WORDS]) or (
         word.upper() if word.upper() in _LEGACY_WORDS else None
     )
 
 
+# --- plain French words ---------------------------------------------------------------
+
+_PLAIN_WORDS: dict[str, tuple[Atom, ...]] = {
+    **dict.fromkeys(
+        ("depense", "depenses", "expenditure", "expense", "expenses"), (Atom("sens", "D"),)
+    ),
+    **dict.fromkeys(
+        ("recette", "recettes", "revenue", "revenues", "receipts"), (Atom("sens", "R"),)
+    ),
+    **dict.fromkeys(("fonctionnement", "operating"), (Atom("section", "F"),)),
+    **dict.fromkeys(("investissement", "investment"), (Atom("section", "I"),)),
+    **dict.fromkeys(("reel", "reels", "reelle", "reelles", "real"), (Atom("reel"),)),
+    **dict.fromkeys(("ordre", "order"), (Atom("ordre"),)),
+    **dict.fromkeys(("tout", "toutes", "all"), (Atom("tout"),)),
+}
+"""Words that are atoms by themselves (folded: no accent, lower case)."""
+_PLAIN_KEYS = {
+    **dict.fromkeys(("chapitre", "chapitres", "chapter", "chapters"), "chapitre"),
+    **dict.fromkeys(("compte", "comptes", "account", "accounts"), "compte"),
+    **dict.fromkeys(("nature", "natures"), "nature"),
+    **dict.fromkeys(("fonction", "fonctions", "function", "functions"), "fonction"),
+    **dict.fromkeys(("annee", "annees", "year", "years", "exercice"), "annee"),
+    **dict.fromkeys(("sens", "direction"), "sens"),
+    "section": "section",
+}
+"""Keywords followed by a code, or by ``=`` and a code, or by a list of them."""
+_PLAIN_FUNCTION = {
+    "sans": NO_FUNCTION,
+    "without": NO_FUNCTION,
+    "avec": ANY_FUNCTION,
+    "with": ANY_FUNCTION,
+}
+"""``sans fonction`` (no function) and ``avec fonction`` (any function)."""
+_PLAIN_SPELLING = {
+    "depense": "dépense",
+    "depenses": "dépenses",
+    "reel": "réel",
+    "annee": "année",
+    "annees": "années",
+}
+_WORD_OPS = {
+    **dict.fromkeys(("et", "and"), "&"),
+    **dict.fromkeys(("ou", "or"), "|"),
+    **dict.fromkeys(("sauf", "hors", "except"), "-"),
+}
+
+_PLAIN_OPS = {"&": "et", "|": "ou", "-": "sauf"}
+_PLAIN_ATOMS = {
+    ("sens", "D"): "dépenses",
+    ("sens", "R"): "recettes",
+    ("section", "F"): "fonctionnement",
+    ("section", "I"): "investissement",
+    ("fonction", ANY_FUNCTION): "avec fonction",
+    ("fonction", NO_FUNCTION): "sans fonction",
+    ("reel", ""): "réel",
+    ("ordre", ""): "ordre",
+    ("tout", ""): "tout",
+}
+_PLAIN_NAMES = {
+    # kind: (one, several, after the code)
+    "chapitre": ("chapitre", "chapitres", ""),
+    "compte": ("compte", "comptes", ""),
+    "nature": ("nature", "natures", ""),
+    "nature_prefix": ("nature", "natures", "*"),
+    "fonction": ("fonction", "fonctions", ""),
+    "fonction_exact": ("fonction =", "fonctions =", ""),
+    "annee": ("année", "années", ""),
+}
+_LISTED = frozenset(("chapitre", "compte", "nature", "nature_prefix", "fonction", "fonction_exact"))
+
+
+def keyword_kind(word: str) -> str | None:
+    """The kind of atom a keyword (``chapitres``, ``Fonction``, ``account``) selects."""
+    return _PLAIN_KEYS.get(_fold(word))
+
+
+fold = _fold
+"""Lower case without accents, as words of formulas are compared."""
+
+
+def _plain_atom(atom: Atom) -> str:
+    word = _PLAIN_ATOMS.get((atom.kind, atom.value))
+    if word is not None:
+        return word
+    if atom.kind in ("sens", "section"):
+        return f"{atom.kind} {atom.value}"
+    one, _, suffix = _PLAIN_NAMES[atom.kind]
+    return f"{one} {atom.value}{suffix}"
+
+
+def _listable(atom: Atom) -> bool:
+    return atom.kind in _LISTED and atom.value not in (ANY_FUNCTION, NO_FUNCTION)
+
+
+def _list_items(node: Formula) -> list[Atom] | None:
+    """The codes of a union of atoms of one kind (``chapitres 20, 21, 23``), in order;
+    None for anything else."""
+    rights: list[Atom] = []
+    while isinstance(node, BinOp):
+        if node.op != "|" or not isinstance(node.right, Atom):
+            return None
+        rights.append(node.right)
+        node = node.left
+    if not rights or not _listable(node):
+        return None
+    if any(right.kind != node.kind or not _listable(right) for right in rights):
+        return None
+    return [node, *reversed(rights)]
+
+
+def _plain_list(items: list[Atom]) -> str:
+    _, several, suffix = _PLAIN_NAMES[items[0].kind]
+    return f"{several} " + ", ".join(f"{item.value}{suffix}" for item in items)
+
+
+def _plain_factor(node: Formula) -> str:
+    """A right operand: an atom, a list, or anything else in parentheses."""
+    if isinstance(node, Atom):
+        return _plain_atom(node)
+    items = _list_items(node)
+    if items is not None:
+        return _plain_list(items)
+    return f"({plain(node)})"
+
+
+def plain(formula: Formula) -> str:
+    """The formula in plain French, as people read and write it; parsing it gives back
+    the same formula. Left chains of one level stay flat, any mix is parenthesised,
+    unions of codes of one kind become lists. Iterative along the left spine (imported
+    spreadsheets make unions of thousands of terms)."""
+    spine: list[BinOp] = []
+    node: Formula = formula
+    while isinstance(node, BinOp):
+        spine.append(node)
+        node = node.left
+    listed = 0  # spine nodes, from the bottom, that make one list with the bottom atom
+    if _listable(node):
+        for parent in reversed(spine):
+            right = parent.right
+            if parent.op == "|" and isinstance(right, Atom) and right.kind == node.kind:
+                if not _listable(right):
+                    break
+                listed += 1
+            else:
+                break
+    if listed:
+        items = [node, *(parent.right for parent in reversed(spine[len(spine) - listed :]))]
+        text = _plain_list([item for item in items if isinstance(item, Atom)])
+        spine = spine[: len(spine) - listed]
+    else:
+        text = _plain_atom(node)
+    factor = True  # the text so far is an atom or a list
+    for parent in reversed(spine):
+        child = parent.left
+        if not factor and isinstance(child, BinOp) and _level(child.op) != _level(parent.op):
+            text = f"({text})"
+        text = f"{text} {_PLAIN_OPS[parent.op]} {_plain_factor(parent.right)}"
+        factor = False
+    return text
+
+
+def plain_text(text: str | None) -> str:
+    """A stored formula's text as shown to people: in plain French, or as it is when it
+    does not parse (the checks report it)."""
+    if not text or not text.strip():
+        return ""
+    try:
+        return plain(parse_formula(text))
+    except FormulaError:
+        return text
+
+
 class _Token(NamedTuple):
-    kind: str  # "atom", "&", "|", "-", "(", ")", "end"
+    kind: str  # "word", "&", "|", "-", "(", ")", ",", "=", "end"
     pos: int
     text: str
-    atoms: tuple[Atom, ...] = ()
 
 
-_TOKEN = re.compile(r"\s*(?:(?P<op>[∩&^∪+|\-−()])|(?P<word>[^\s()∩∪+|&^\-−]+))")
+_TOKEN = re.compile(r"\s*(?:(?P<op>[∩&^∪+|\-−(),=])|(?P<word>[^\s()∩∪+|&^\-−,=]+))")
 _OP_KIND = {
     **dict.fromkeys(INTER_OPS, "&"),
     **dict.fromkeys(UNION_OPS, "|"),
     **dict.fromkeys(DIFF_OPS, "-"),
     "(": "(",
     ")": ")",
+    ",": ",",
+    "=": "=",
 }
 _KNOWN_WORDS: dict[str, tuple[Atom, ...]] = {}
 """Words already read (rule sets repeat the same few hundred codes); errors are not kept."""
@@ -374,14 +576,41 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token(_OP_KIND[op], match.start("op"), op))
             continue
         word = match["word"]
-        atoms = _KNOWN_WORDS.get(word)
-        if atoms is None:
-            atoms = _word_atoms(word, text, match.start("word"))
-            if len(_KNOWN_WORDS) < _KNOWN_WORDS_MAX:
-                _KNOWN_WORDS[word] = atoms
-        tokens.append(_Token("atom", match.start("word"), word, atoms))
+        kind = _WORD_OPS.get(_fold(word), "word")
+        tokens.append(_Token(kind, match.start("word"), word))
     tokens.append(_Token("end", len(text), ""))
     return tokens
+
+
+def _atoms_of(word: str, text: str, pos: int) -> tuple[Atom, ...]:
+    atoms = _KNOWN_WORDS.get(word)
+    if atoms is None:
+        atoms = _PLAIN_WORDS.get(_fold(word)) or _word_atoms(word, text, pos)
+        if len(_KNOWN_WORDS) < _KNOWN_WORDS_MAX:
+            _KNOWN_WORDS[word] = atoms
+    return atoms
+
+
+_LEGACY_HEADS = (("Ch", "chapitre "), ("Ann", "année "), ("C", "compte "), ("F", "fonction "))
+_SYMBOLS = re.compile(r"[∩∪&|^+:]")
+
+
+def _in_words(error: FormulaError) -> FormulaError:
+    """A formula written in words gets its suggestion in words: « dépenses et 6574 »
+    → « compte 6574 », where one in symbols (``DF∩6574``) gets ``C6574``."""
+    suggestion = error.suggestion
+    if not suggestion or _SYMBOLS.search(error.text) or _legacy_looking(error.text.split()[0]):
+        return error
+    for head, words in _LEGACY_HEADS:
+        if re.fullmatch(rf"{head}[0-9][0-9A-Za-z]*", suggestion):
+            return FormulaError(
+                error.message, error.text, error.position, words + suggestion[len(head) :]
+            )
+    return error
+
+
+def _legacy_looking(word: str) -> bool:
+    return word in _LEGACY_WORDS or ":" in word or any(p.match(word) for p, _ in _LEGACY)
 
 
 # --- parser --------------------------------------------------------------------------
@@ -396,6 +625,14 @@ _ERR_EXTRA = Message(
     "« {found} » inattendu après la fin de l'expression",
     "Unexpected '{found}' after the end of the expression",
 )
+_ERR_CODE = Message(
+    "Code attendu après « {key} », trouvé « {found} »",
+    "Expected a code after '{key}', found '{found}'",
+)
+_ERR_FUNCTION = Message(
+    "« fonction » attendu après « {word} »",
+    "'fonction' (function) expected after '{word}'",
+)
 
 
 def _conj(items: tuple[Atom, ...]) -> Formula:
@@ -406,8 +643,10 @@ def _conj(items: tuple[Atom, ...]) -> Formula:
 
 
 class _Parser:
-    """``expr := term (('∪'|'+'|'-') term)*``; ``term := factor ('∩' factor)*``;
-    ``factor := atom | '(' expr ')'``."""
+    """``expr := term (('ou'|'sauf'|'∪'|'+'|'-') term)*``;
+    ``term := factor (('et'|'∩') factor)*``;
+    ``factor := word | keyword ['='] code (',' code)* | ('sans'|'avec') 'fonction'
+    | '(' expr ')'``."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -438,8 +677,8 @@ class _Parser:
 
     def factor(self) -> Formula:
         token = self.take()
-        if token.kind == "atom":
-            return _conj(token.atoms)
+        if token.kind == "word":
+            return self.word(token)
         if token.kind == "(":
             inner = self.expr()
             closing = self.peek()
@@ -449,6 +688,60 @@ class _Parser:
             return inner
         shown = token.text or "fin / end"
         raise FormulaError(_ERR_EXPECTED.with_params(found=shown), self.text, token.pos)
+
+    def word(self, token: _Token) -> Formula:
+        folded = _fold(token.text)
+        kind = _PLAIN_KEYS.get(folded)
+        if kind is not None:
+            return self.keyed(kind, token)
+        wanted = _PLAIN_FUNCTION.get(folded)
+        if wanted is not None:
+            after = self.peek()
+            if after.kind != "word" or _PLAIN_KEYS.get(_fold(after.text)) != "fonction":
+                raise FormulaError(
+                    _ERR_FUNCTION.with_params(word=token.text),
+                    self.text,
+                    after.pos,
+                    f"{token.text} fonction",
+                )
+            self.take()
+            return Atom("fonction", wanted)
+        try:
+            return _conj(_atoms_of(token.text, self.text, token.pos))
+        except FormulaError as error:
+            raise _in_words(error) from None
+
+    def keyed(self, kind: str, key: _Token) -> Formula:
+        """``chapitre 012``, ``fonction = 41``, ``chapitres 20, 21, 23``."""
+        exact = self.peek().kind == "="
+        if exact:
+            self.take()
+        result = self.code(kind, key, exact)
+        while self.peek().kind == ",":
+            self.take()
+            result = BinOp("|", result, self.code(kind, key, exact))
+        return result
+
+    def code(self, kind: str, key: _Token, exact: bool) -> Atom:
+        token = self.peek()
+        if token.kind != "word":
+            raise FormulaError(
+                _ERR_CODE.with_params(key=key.text, found=token.text or "fin / end"),
+                self.text,
+                token.pos,
+            )
+        self.take()
+        atom = _native_atom(
+            kind,
+            key.text,
+            "=" if exact else ":",
+            token.text,
+            self.text,
+            key.pos,
+            value_pos=token.pos,
+            glue=" = " if exact else " ",
+        )
+        return _exactly(atom) if exact else atom
 
 
 def parse_formula(text: str) -> Formula:
@@ -460,7 +753,8 @@ def parse_formula(text: str) -> Formula:
     extra = parser.peek()
     if extra.kind != "end":
         suggestion = None
-        if extra.kind == "atom":
-            suggestion = f"{text[: extra.pos].rstrip()} ∪ {text[extra.pos :]}"
+        if extra.kind == "word":
+            joiner = "∪" if _legacy_looking(extra.text) else "ou"
+            suggestion = f"{text[: extra.pos].rstrip()} {joiner} {text[extra.pos :]}"
         raise FormulaError(_ERR_EXTRA.with_params(found=extra.text), text, extra.pos, suggestion)
     return result

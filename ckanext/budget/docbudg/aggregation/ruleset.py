@@ -19,6 +19,66 @@ from ..stage_amounts import Amount, stage_amount
 from .formula import Formula, FormulaError, Program, compile_formula, parse_formula
 
 OPERATIONS = ("reel", "ordre", "tout")
+MAX_TEXT = 2000
+"""Characters of an editorial text at most: a few paragraphs beside the figures, not an
+article (the pages show it whole)."""
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""The years an editorial text may be written for."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A producer's editorial text for one year: French, English optional. Plain text
+    (the pages escape it), one paragraph per line."""
+
+    fr: str
+    en: str | None = None
+
+    def shown(self, lang: str | None) -> tuple[str, str]:
+        """(text, its language): the English on English pages when there is one, else
+        the French."""
+        if lang == "en" and self.en:
+            return self.en, "en"
+        return self.fr, "fr"
+
+    def paragraphs(self, lang: str | None) -> tuple[list[str], str]:
+        """The shown text's non-empty lines, and its language."""
+        text, found = self.shown(lang)
+        return [line.strip() for line in text.splitlines() if line.strip()], found
+
+
+Texts = dict[int, Text]
+"""Editorial texts by year."""
+
+
+def clean_text(value: str | None) -> str:
+    """A text as kept: Windows line ends made plain, outer blanks removed."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def text_problem(year: object, fr: str, en: str | None) -> Message | None:
+    """Why a text cannot be kept (``None``: it can): a year outside the plausible ones,
+    an English text without French, or a text longer than :data:`MAX_TEXT`."""
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        return Message(
+            "Année de texte invalide « {year} » (de {first} à {last}).",
+            "Invalid text year '{year}' ({first} to {last}).",
+            {"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+    if en and not fr:
+        return Message(
+            "Texte de {year} : le texte en anglais accompagne un texte en français, qui manque.",
+            "Text of {year}: the English text goes with a French one, which is missing.",
+            {"year": year},
+        )
+    for text in (fr, en or ""):
+        if len(text) > MAX_TEXT:
+            return Message(
+                "Texte de {year} trop long : {length} caractères, {max} au plus.",
+                "Text of {year} too long: {length} characters, {max} at most.",
+                {"year": year, "length": len(text), "max": MAX_TEXT},
+            )
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +123,8 @@ class Category:
     description: str | None = None
     formula_text: str | None = None
     children: list[Category] = field(default_factory=list)
+    texts: Texts = field(default_factory=dict)
+    """The producer's editorial texts by year (shown under the category's heading)."""
 
     @property
     def is_leaf(self) -> bool:
@@ -156,6 +218,9 @@ class RuleSet:
     corrections: list[Correction] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list, compare=False)
     """What an importer noticed (empty formulas, unknown codes…); not saved."""
+    texts: Texts = field(default_factory=dict)
+    """The producer's editorial texts on the whole budget, by year (« Ce qui s'est passé
+    cette année »)."""
 
     def tree(self, tree_id: str | None = None) -> Tree:
         if tree_id is None:
@@ -183,6 +248,35 @@ class RuleSet:
             for leaf in tree.leaves()
             if not (leaf.formula_text or "").strip()
         ]
+
+    def editorial_texts(self) -> EditorialTexts:
+        """Only the texts: what the pages read of a rule set beside the figures."""
+        return EditorialTexts(
+            budget=dict(self.texts),
+            categories={
+                (tree.id, category.id): dict(category.texts)
+                for tree in self.trees
+                for category, _ in tree.walk()
+                if category.texts
+            },
+        )
+
+
+@dataclass(frozen=True)
+class EditorialTexts:
+    """A rule set's editorial texts, light to keep: the whole budget's and each
+    category's (by tree and category id), by year."""
+
+    budget: Texts = field(default_factory=dict)
+    categories: dict[tuple[str, str], Texts] = field(default_factory=dict)
+
+    def of_budget(self, year: int | None) -> Text | None:
+        return self.budget.get(year) if year is not None else None
+
+    def of_category(self, tree_id: str, category_id: str | None, year: int | None) -> Text | None:
+        if category_id is None or year is None:
+            return None
+        return self.categories.get((tree_id, category_id), {}).get(year)
 
 
 class RuleSetError(ValueError):

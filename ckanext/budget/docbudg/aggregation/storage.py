@@ -24,6 +24,7 @@ diff of two versions reads as what changed. Amounts are strings: Decimal, never 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -33,26 +34,51 @@ import yaml
 from ..messages import Message
 from ..model import Stage
 from ..stage_amounts import Amount, AmountError, stage_amount
-from .formula import FormulaError, native, parse_formula
-from .ruleset import OPERATIONS, Category, Correction, RuleSet, RuleSetError, Selection, Tree
+from .formula import Formula, FormulaError, native, parse_formula
+from .ruleset import (
+    OPERATIONS,
+    Category,
+    Correction,
+    EditorialTexts,
+    RuleSet,
+    RuleSetError,
+    Selection,
+    Text,
+    Texts,
+    Tree,
+    clean_text,
+    text_problem,
+)
 
 FORMAT = "budget-aggregation/1"
 
 
-def _category_dict(category: Category) -> dict[str, Any]:
+def _texts_dict(texts: Texts) -> dict[str, dict[str, str]]:
+    """Editorial texts by year, the years as text (JSON keys), in order."""
+    return {
+        str(year): {"fr": text.fr, **({"en": text.en} if text.en else {})}
+        for year, text in sorted(texts.items())
+    }
+
+
+def _category_dict(category: Category, render: Callable[[Formula], str] = native) -> dict[str, Any]:
     out: dict[str, Any] = {"id": category.id, "label": category.label}
     if category.label_en:
         out["label_en"] = category.label_en
     if category.description:
         out["description"] = category.description
     if category.children:
-        out["children"] = [_category_dict(child) for child in category.children]
+        out["children"] = [_category_dict(child, render) for child in category.children]
     else:
-        out["formula"] = native(category.formula) if category.formula is not None else ""
+        out["formula"] = render(category.formula) if category.formula is not None else ""
+    if category.texts:
+        out["texts"] = _texts_dict(category.texts)
     return out
 
 
-def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
+def ruleset_to_dict(ruleset: RuleSet, render: Callable[[Formula], str] = native) -> dict[str, Any]:
+    """The rule set as stored; ``render`` writes its formulas (:func:`.formula.native`, the
+    stored text; :func:`.formula.plain` for a file people read)."""
     sel = ruleset.selection
     out: dict[str, Any] = {"format": FORMAT, "id": ruleset.id, "label": ruleset.label}
     if ruleset.label_en:
@@ -67,6 +93,8 @@ def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
         "merge_duplicates": sel.merge_duplicates,
         "neutral_debt_apart": sel.neutral_debt_apart,
     }
+    if ruleset.texts:
+        out["texts"] = _texts_dict(ruleset.texts)
     out["trees"] = []
     for tree in ruleset.trees:
         item: dict[str, Any] = {"id": tree.id, "label": tree.label}
@@ -74,7 +102,7 @@ def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
             item["label_en"] = tree.label_en
         if tree.description:
             item["description"] = tree.description
-        item["categories"] = [_category_dict(c) for c in tree.categories]
+        item["categories"] = [_category_dict(c, render) for c in tree.categories]
         out["trees"].append(item)
     if ruleset.corrections:
         out["corrections"] = [
@@ -92,9 +120,12 @@ def ruleset_to_dict(ruleset: RuleSet) -> dict[str, Any]:
     return out
 
 
-def dump_ruleset(ruleset: RuleSet, fmt: str = "yaml") -> str:
-    """Native text of a rule set (``yaml`` or ``json``)."""
-    data = ruleset_to_dict(ruleset)
+def dump_ruleset(
+    ruleset: RuleSet, fmt: str = "yaml", render: Callable[[Formula], str] = native
+) -> str:
+    """Native text of a rule set (``yaml`` or ``json``), its formulas written by
+    ``render``; any notation is read back by :func:`load_ruleset`."""
+    data = ruleset_to_dict(ruleset, render)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
@@ -102,6 +133,43 @@ def dump_ruleset(ruleset: RuleSet, fmt: str = "yaml") -> str:
 
 def _err(fr: str, en: str, **params: Any) -> RuleSetError:
     return RuleSetError(Message(fr, en, params))
+
+
+def _texts(data: Any, where: str) -> Texts:
+    """Editorial texts by year (``{"2023": {"fr": …, "en": …}}``); none when missing, as
+    in every version saved before texts existed."""
+    if not data:
+        return {}
+    if not isinstance(data, dict):
+        raise _err(
+            "{where} : « texts » doit associer des années à des textes.",
+            "{where}: 'texts' must map years to texts.",
+            where=where,
+        )
+    out: Texts = {}
+    for key, value in data.items():
+        year = int(key) if str(key).strip().isdigit() else key
+        if not isinstance(value, dict) or not isinstance(value.get("fr", ""), str):
+            raise _err(
+                "{where} : texte de {year} illisible ({{fr: …, en: …}} attendu).",
+                "{where}: unreadable text of {year} ({{fr: …, en: …}} expected).",
+                where=where,
+                year=key,
+            )
+        fr = clean_text(value.get("fr"))
+        en = clean_text(value.get("en")) if isinstance(value.get("en"), str) else ""
+        problem = text_problem(year, fr, en)
+        if problem is not None:
+            raise RuleSetError(
+                Message(
+                    "{where} : {fr}",
+                    "{where}: {en}",
+                    {"where": where, "fr": problem.text("fr"), "en": problem.text("en")},
+                )
+            )
+        if fr:
+            out[int(year)] = Text(fr, en or None)
+    return out
 
 
 def _category(data: Any, where: str) -> Category:
@@ -119,6 +187,7 @@ def _category(data: Any, where: str) -> Category:
         description=data.get("description"),
         formula_text=None if children else str(data.get("formula") or ""),
         children=[_category(child, f"{where}/{data['id']}") for child in children],
+        texts=_texts(data.get("texts"), f"{where}/{data['id']}"),
     )
     if category.formula_text:
         try:
@@ -262,7 +331,36 @@ def ruleset_from_dict(data: Any) -> RuleSet:
         selection=selection,
         trees=trees,
         corrections=corrections,
+        texts=_texts(data.get("texts"), "texts"),
     )
+
+
+def texts_from_dict(data: Any) -> EditorialTexts:
+    """Only the editorial texts of a stored rule set (formulas are not parsed): what the
+    pages read beside the figures. Texts that cannot be read are left out: the pages show
+    the figures without them."""
+    if not isinstance(data, dict):
+        return EditorialTexts()
+
+    def read(given: Any, where: str) -> Texts:
+        try:
+            return _texts(given, where)
+        except RuleSetError:
+            return {}
+
+    categories: dict[tuple[str, str], Texts] = {}
+    for tree in data.get("trees") or []:
+        if not isinstance(tree, dict):
+            continue
+        stack = list(tree.get("categories") or [])
+        while stack:
+            category = stack.pop()
+            if not isinstance(category, dict):
+                continue
+            stack.extend(category.get("children") or [])
+            if texts := read(category.get("texts"), "texts"):
+                categories[(str(tree.get("id") or ""), str(category.get("id") or ""))] = texts
+    return EditorialTexts(budget=read(data.get("texts"), "texts"), categories=categories)
 
 
 def load_ruleset(path: str | Path) -> RuleSet:

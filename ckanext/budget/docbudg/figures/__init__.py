@@ -24,9 +24,19 @@ database, formats and renders them, it does not add up.
   execution rate, realised ÷ credits voted after the latest decision.
 - :mod:`.comparison` — ``compare(results, populations, own_rules, tree, node, lang)``:
   documents side by side, per inhabitant.
+- :mod:`.reference` — the OFGL population ``STRATA`` (``stratum(population)``, defined
+  once), ``median``, ``members(reference, candidates)`` and ``summarise(levels, …)``: a
+  comparison's reference group (same class and norm) as its medians.
+- :mod:`.subsidies` — ``grants(rows, year, …)``, ``search(grants, query, year)``,
+  ``totals_by_year``: the subsidies granted over the years, natural persons withheld.
 - :mod:`.analysis` — ``compute(doc)``: the financial analysis (savings cascade,
   investment, debt, neutral operations, published subsidies) as stored JSON, with
   ``labels``, ``definitions`` and the ``reasons`` a figure is missing.
+- :mod:`.groups` — where the money comes from and goes: receipts and spending of the
+  counted lines in groups defined once (OFGL conventions, account codes in words), every
+  line in one group, stored with the analysis (``groupes``); ``stored_groups(stored, lang)``.
+- :mod:`.brief` — ``brief(stored, previous, lang, money, percent)``: « Le budget en bref »,
+  the big numbers with their change and per inhabitant, the key indicators in sentences.
 - :mod:`.indicator_table` — ``indicator_table(columns, lang)``: the key indicators over
   the years; ``current(stored)`` keeps indicators of today's definitions only.
 

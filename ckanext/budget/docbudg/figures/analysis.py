@@ -27,6 +27,8 @@ BP/BS/DM gives the *prévisionnel* cascade on voted credits, a CA/CFU the realis
 - ``population``: ``PopTot`` of ``InformationsGenerales``; per-inhabitant amounts need it.
 - ``grands_chiffres``: the four big numbers exactly as pages show them, and the neutral
   operations left out of them (``operations_neutres``).
+- ``groupes``: receipts and spending in the groups of :mod:`.groups` (where the money
+  comes from and goes), every counted line in one group.
 - ``subventions_detaillees``: subsidies in cash listed in the ``CONCOURS`` annex against
   the subsidies accounted in the lines (6574 and its M57 subdivisions): how complete the
   published detail is.
@@ -49,9 +51,10 @@ from ..annex_tables import in_kind_help
 from ..messages import Message
 from ..model import BudgetDocument, to_decimal
 from ..nomenclature import Plan, find_plan
+from . import groups
 from .big_numbers import BigNumbers, big_numbers
 
-VERSION = 2 + 100 * conventions.VERSION
+VERSION = 3 + 100 * conventions.VERSION
 """The stored shape's version; it follows the conventions' version too."""
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -398,7 +401,8 @@ def compute(
         plan = find_plan(header.exer, header.nomenclature)
     if numbers is None:
         numbers = big_numbers(doc, plan)
-    lines = line_totals(line_index(doc, Selection(), plan).entries)
+    entries = line_index(doc, Selection(), plan).entries
+    lines = line_totals(entries)
     amounts: dict[str, Decimal | None] = {key: lines[key] for key in AMOUNTS if key in lines}
     amounts["epargne_brute"] = lines["rrf"] - lines["drf"]
     amounts["epargne_gestion"] = amounts["epargne_brute"] + lines["interets_dette"]
@@ -429,6 +433,7 @@ def compute(
         "par_habitant": {key: _per_inhabitant(amounts[key], population) for key in PER_INHABITANT},
         "grands_chiffres": _big_numbers(numbers),
         "subventions_detaillees": subsidies,
+        "groupes": groups.compute(entries, plan),
         "raisons": reasons,
     }
 

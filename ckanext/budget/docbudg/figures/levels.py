@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .groups import votes_by_function
 from .results import Result, ResultShare, ResultTree
 
 DEFAULT_TREE = "fonction"
-"""The tree shown first for documents without rules of their own (by function)."""
+"""The tree shown first for documents without rules of their own that vote by function."""
+BY_NATURE_TREE = "chapitre"
+"""The tree shown first for the others (communes under 3,500 inhabitants: no function)."""
+WITHOUT_FUNCTION = ".non-ventile"
+DIRECTIONS = ("D", "R")
+"""The ids of the default trees' first level: spending and receipts."""
 
 
 @dataclass
@@ -45,6 +51,12 @@ class Level:
     def is_leaf(self) -> bool:
         return not self.rows
 
+    @property
+    def mixes_directions(self) -> bool:
+        """Whether the rows are receipts and spending side by side (the first level of
+        the default trees): their sum, and each one's share of it, mean nothing."""
+        return {row.id for row in self.rows} == set(DIRECTIONS)
+
     def parts(self) -> list[Row]:
         """The rows of the level; a leaf is its own only row."""
         if self.rows:
@@ -52,12 +64,33 @@ class Level:
         return [Row(self.node_id or "", self.label, self.total, False)]
 
 
+def _by_function(tree: ResultTree) -> bool:
+    """Whether the document votes by function (``groups.votes_by_function``): the "by
+    function" tree does not hold most of its amounts in its « non ventilé » leaves."""
+    total = sum((c.amount for c in tree.categories), Decimal(0))
+    without = sum(
+        (
+            child.amount
+            for c in tree.categories
+            for child in c.children
+            if child.id.endswith(WITHOUT_FUNCTION)
+        ),
+        Decimal(0),
+    )
+    return votes_by_function(total, without)
+
+
 def default_tree(trees: Sequence[ResultTree], own_rules: bool) -> str | None:
-    """The authority's own first tree when it has rules, else "by function"."""
+    """The authority's own first tree when it has rules, else "by function" when the
+    document votes by function, else "by chapter": a commune that votes by nature never
+    opens on « Non ventilé (sans fonction) » 100 %."""
     ids = [tree.id for tree in trees]
     if not ids:
         return None
     if not own_rules and DEFAULT_TREE in ids:
+        by_function = next(tree for tree in trees if tree.id == DEFAULT_TREE)
+        if BY_NATURE_TREE in ids and not _by_function(by_function):
+            return BY_NATURE_TREE
         return DEFAULT_TREE
     return ids[0]
 
