@@ -20,7 +20,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import cachetools
 import sqlalchemy as sa
@@ -190,6 +190,12 @@ def create(
     return record
 
 
+def _refuse(field: str, message: str) -> NoReturn:
+    """End the locked transaction and refuse the change, saying why."""
+    model.Session.rollback()
+    raise tk.ValidationError({field: [message]})
+
+
 def _lock(record: RuleSetRecord) -> RuleSetRecord:
     """The rule set's row locked until commit, its current version re-read: concurrent
     saves are serialised, so each one follows the version really saved before it."""
@@ -224,23 +230,15 @@ def save(
     overwritten: the save is refused and says which version is current."""
     record = _lock(record)
     if record.deleted is not None:
-        model.Session.rollback()
-        raise tk.ValidationError(
-            {"id": [tk._("This rule set is deleted: restore it before changing it.")]}
-        )
+        _refuse("id", tk._("This rule set is deleted: restore it before changing it."))
     if base_version is not None and base_version != record.version:
-        current = record.version
-        model.Session.rollback()
-        raise tk.ValidationError(
-            {
-                "base_version": [
-                    tk._(
-                        "This rule set was changed by someone else meanwhile: it is now at "
-                        "version {current}, your changes start from version {base}. Reload "
-                        "it and make your changes again."
-                    ).format(current=current, base=base_version)
-                ]
-            }
+        _refuse(
+            "base_version",
+            tk._(
+                "This rule set was changed by someone else meanwhile: it is now at "
+                "version {current}, your changes start from version {base}. Reload "
+                "it and make your changes again."
+            ).format(current=record.version, base=base_version),
         )
     new = ruleset_to_dict(rules)
     previous = version(record) if record.version else None
@@ -296,26 +294,17 @@ def publish(
     first: what is published is always what the editor last showed."""
     record = _lock(record)
     if record.deleted is not None:
-        model.Session.rollback()
-        raise tk.ValidationError(
-            {"id": [tk._("This rule set is deleted: restore it before publishing it.")]}
-        )
+        _refuse("id", tk._("This rule set is deleted: restore it before publishing it."))
     if number is not None and number != record.version:
-        latest = record.version
-        model.Session.rollback()
-        raise tk.ValidationError(
-            {
-                "version": [
-                    tk._(
-                        "Only the latest version ({latest}) can be published: restore version "
-                        "{number} first, then publish it."
-                    ).format(latest=latest, number=number)
-                ]
-            }
+        _refuse(
+            "version",
+            tk._(
+                "Only the latest version ({latest}) can be published: restore version "
+                "{number} first, then publish it."
+            ).format(latest=record.version, number=number),
         )
     if not has_draft(record):
-        model.Session.rollback()
-        raise tk.ValidationError({"version": [tk._("This version is already the published one.")]})
+        _refuse("version", tk._("This version is already the published one."))
     latest = version(record)
     assert latest is not None  # record.version always names a saved version
     _mark_published(record, latest, author)
@@ -361,8 +350,7 @@ def delete(record: RuleSetRecord, author: str | None) -> RuleSetVersionRecord:
     (the organisation's, else the default ones) until it is restored (:func:`undelete`)."""
     record = _lock(record)
     if record.deleted is not None:
-        model.Session.rollback()
-        raise tk.ValidationError({"id": [tk._("This rule set is already deleted.")]})
+        _refuse("id", tk._("This rule set is already deleted."))
     resource_ids = [d.resource_id for d in documents_in_scope(record)]
     entry = _history_entry(record, author, "deleted")
     record.deleted, record.deleted_by = entry.created, author
@@ -376,8 +364,7 @@ def undelete(record: RuleSetRecord, author: str | None) -> RuleSetVersionRecord:
     while another rule set applies in its place."""
     record = _lock(record)
     if record.deleted is None:
-        model.Session.rollback()
-        raise tk.ValidationError({"id": [tk._("This rule set is not deleted.")]})
+        _refuse("id", tk._("This rule set is not deleted."))
     in_place = (
         for_package(record.package_id) if record.package_id else for_organization(record.owner_org)
     )
