@@ -5,7 +5,9 @@ the bytes transferred (every response's encoded body and headers, as the network
 them).
 
 Goals (issue « A budget that citizens understand »): LCP < 1.0 s, CLS < 0.05,
-< 300 KB transferred, on the demo's Montreuil budget page.
+< 300 KB transferred, on the demo's Montreuil budget page. The demo serves it as a
+production portal would, through nginx compressing in front of CKAN; the last run's
+largest transfers are listed, to see where the bytes go.
 
     bash scripts/demo.sh        # the demo portal on http://127.0.0.1:5000
     .venv-2.11.6/bin/python benchmarks/bench_page_speed.py [--url URL] [--runs 5]
@@ -35,16 +37,24 @@ new PerformanceObserver((list) => {
 """
 
 
-def measure(browser: Any, url: str, slowdown: float) -> dict[str, float]:
+def measure(browser: Any, url: str, slowdown: float) -> dict[str, Any]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     page = context.new_page()
     session = context.new_cdp_session(page)
     session.send("Network.enable")
     session.send("Network.setCacheDisabled", {"cacheDisabled": True})
     session.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
-    transferred: list[float] = []
+    urls: dict[str, str] = {}
+    transferred: dict[str, float] = {}
     session.on(
-        "Network.loadingFinished", lambda event: transferred.append(event["encodedDataLength"])
+        "Network.requestWillBeSent",
+        lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]),
+    )
+    session.on(
+        "Network.loadingFinished",
+        lambda event: transferred.__setitem__(
+            urls.get(event["requestId"], event["requestId"]), event["encodedDataLength"]
+        ),
     )
     page.add_init_script(OBSERVE)
     response = page.goto(url, wait_until="load")
@@ -53,7 +63,12 @@ def measure(browser: Any, url: str, slowdown: float) -> dict[str, float]:
     page.wait_for_timeout(1500)  # late layout shifts and the last paint
     found = page.evaluate("({lcp: window.__lcp, cls: window.__cls})")
     context.close()
-    return {"lcp_ms": found["lcp"], "cls": found["cls"], "kb": sum(transferred) / 1000}
+    return {
+        "lcp_ms": found["lcp"],
+        "cls": found["cls"],
+        "kb": sum(transferred.values()) / 1000,
+        "files": transferred,
+    }
 
 
 def main() -> None:
@@ -76,6 +91,10 @@ def main() -> None:
             f"  {label:18} median {median:8.3f}  min {min(values):8.3f}  "
             f"max {max(values):8.3f}  goal < {GOALS[key]:g}  {verdict}"
         )
+    print("  largest transfers of the last run (KB):")
+    files = sorted(runs[-1]["files"].items(), key=lambda item: -item[1])
+    for url, size in files[:6]:
+        print(f"    {size / 1000:7.1f}  {url}")
 
 
 if __name__ == "__main__":

@@ -209,6 +209,72 @@ ensure_chromium() {
     apt_install chromium fonts-dejavu-core
 }
 
+# nginx from Debian, the front server a production portal puts before CKAN: it compresses
+# what it sends (CKAN does not), most of what makes a budget page light on a phone. Used by
+# the demo and by the browser tests that weigh pages. Debian's own nginx service is kept
+# from starting at install (policy-rc.d), so nothing else ends up listening on port 80.
+NGINX="/usr/sbin/nginx"
+
+ensure_nginx() {
+    [ -x "$NGINX" ] && return 0
+    local policy=/usr/sbin/policy-rc.d
+    if [ -e "$policy" ]; then
+        apt_install nginx-light
+        return 0
+    fi
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod +x "$policy"
+    trap 'as_root rm -f '"$policy" EXIT
+    apt_install nginx-light
+    as_root rm -f "$policy"
+    trap - EXIT
+}
+
+# write_nginx_config CONF STATE HOST PORT UPSTREAM_PORT: an nginx config (run it in the
+# foreground with `nginx -c CONF -p STATE/nginx`) that listens on HOST:PORT and hands every
+# request to CKAN on HOST:UPSTREAM_PORT, compressing text answers as a portal should
+# (the README's production advice shows the same gzip lines).
+write_nginx_config() {
+    local conf="$1" state="$2" host="$3" port="$4" upstream="$5" user_line=""
+    mkdir -p "$state/nginx" "$state/log" "$state/run"
+    [ "$(id -u)" -ne 0 ] || user_line="user $(id -un) $(id -gn);"
+    cat >"$conf" <<CONF
+$user_line
+daemon off;
+worker_processes 1;
+pid $state/run/nginx-master.pid;
+error_log $state/log/nginx-error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $state/log/nginx-access.log;
+    client_body_temp_path $state/nginx/body;
+    proxy_temp_path $state/nginx/proxy;
+    fastcgi_temp_path $state/nginx/fastcgi;
+    uwsgi_temp_path $state/nginx/uwsgi;
+    scgi_temp_path $state/nginx/scgi;
+    # Uploads up to ckan.max_resource_size, handed to CKAN as they arrive.
+    client_max_body_size 200m;
+    proxy_request_buffering off;
+    gzip on;
+    gzip_comp_level 6;
+    gzip_min_length 512;
+    gzip_proxied any;
+    gzip_vary on;
+    gzip_types text/css text/javascript application/javascript application/json
+               image/svg+xml text/csv text/plain application/xml;
+    server {
+        listen $host:$port;
+        location / {
+            proxy_pass http://$host:$upstream;
+            proxy_set_header Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_read_timeout 300s;
+        }
+    }
+}
+CONF
+}
+
 # Node.js and npm from Debian when missing; an image that ships its own keeps them.
 ensure_node() {
     local missing=()

@@ -15,6 +15,8 @@ DEMO_DB="ckan_demo"
 DEMO_HOST="127.0.0.1"
 DEMO_PORT="5000"
 DEMO_URL="http://$DEMO_HOST:$DEMO_PORT"
+# CKAN's own server, reached only through nginx (the port the portal's visitors use).
+CKAN_PORT="5001"
 ADMIN="admin"
 INI="$DEMO_DIR/ckan.ini"
 VENV="$(venv_dir "$CKAN_VERSION")"
@@ -95,13 +97,19 @@ with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
 PY
 }
 
-port_taken() { (exec 3<>"/dev/tcp/$DEMO_HOST/$DEMO_PORT") 2>/dev/null; }
+port_taken() { (exec 3<>"/dev/tcp/$DEMO_HOST/$1") 2>/dev/null; }
 
 start_services() {
-    if ! pid_alive "$DEMO_DIR/run/web.pid" && port_taken; then
-        die "port $DEMO_PORT is used by another program: stop it first"
+    if ! pid_alive "$DEMO_DIR/run/nginx.pid" && port_taken "$DEMO_PORT"; then
+        die "port $DEMO_PORT is used by another program (a demo started before nginx came" \
+            "in front of it? run make demo-stop): stop it first"
     fi
-    start_detached web "$VENV/bin/ckan" -c "$INI" run -H "$DEMO_HOST" -p "$DEMO_PORT" \
+    if ! pid_alive "$DEMO_DIR/run/web.pid" && port_taken "$CKAN_PORT"; then
+        die "port $CKAN_PORT is used by another program: stop it first"
+    fi
+    write_nginx_config "$DEMO_DIR/nginx.conf" "$DEMO_DIR" "$DEMO_HOST" "$DEMO_PORT" "$CKAN_PORT"
+    start_detached nginx "$NGINX" -c "$DEMO_DIR/nginx.conf" -p "$DEMO_DIR/nginx"
+    start_detached web "$VENV/bin/ckan" -c "$INI" run -H "$DEMO_HOST" -p "$CKAN_PORT" \
         --disable-reloader --threaded
     start_detached worker "$VENV/bin/ckan" -c "$INI" jobs worker
     wait_for web_answers 120 || die "the web server did not answer, see var/demo/log/web.log"
@@ -122,6 +130,7 @@ ensure_token() {
 main() {
     ensure_services
     ensure_venv "$CKAN_VERSION"
+    ensure_nginx
     ensure_database "$DEMO_DB"
     ensure_config
     compile_translations "$VENV"

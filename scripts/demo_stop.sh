@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo-stop`: stop the demo's web server and worker (started by scripts/demo.sh,
+# `make demo-stop`: stop the demo's front server (nginx), web server and worker (started by scripts/demo.sh,
 # each in its own session whose id is in var/demo/run/<name>.pid). Data and config stay
 # in var/demo/ and in the ckan_demo database; `make demo` starts again from them.
 set -euo pipefail
@@ -22,6 +22,7 @@ stop() {
     rm -f "$pid_file"
 }
 
+stop nginx
 stop web
 stop worker
 echo "Demo stopped."

@@ -56,6 +56,7 @@ main() {
 
     ensure_services
     ensure_chromium
+    ensure_nginx
     ensure_node_modules
     for version in "${versions[@]}"; do
         ensure_venv "$version"

@@ -35,6 +35,7 @@ from .browsing import AXE_JS, ROOT, Screenshots
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = ROOT / "test-output" / "browser" / f"ckan-{ckan.__version__}"
 SERVER_START_SECONDS = 120
+NGINX = "/usr/sbin/nginx"
 SERVER_OPTIONS = ("--host", "127.0.0.1", "--disable-reloader", "--threaded", "--port")
 
 MONTREUIL_YEARS = range(2016, 2022)
@@ -105,18 +106,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> None:
+def _wait_until_serving(
+    url: str, server: subprocess.Popen, log: Path, name: str = "ckan run"
+) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"ckan run exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{name} exited with {server.returncode}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/api/3/action/status_show", timeout=5) as reply:
                 if reply.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    pytest.fail(f"ckan run did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{name} did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -153,12 +156,48 @@ def site(request: pytest.FixtureRequest, reset_db: Any, migrate_db_for: Any) -> 
         _wait_until_serving(url, server, log)
         yield Site(url, montreuil, crach)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def front(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's nginx before the test portal, configured as the demo's (compressing, by
+    scripts/common.sh's ``write_nginx_config``): the address a production portal's
+    visitors use. Installed by ``make test`` (``ensure_nginx``)."""
+    state = tmp_path_factory.mktemp("nginx")
+    conf = state / "nginx.conf"
+    port = str(_free_port())
+    upstream = site.url.rsplit(":", 1)[1]
+    subprocess.run(
+        [
+            *("bash", "-c", 'source scripts/common.sh && write_nginx_config "$@"', "-"),
+            *(str(conf), str(state), "127.0.0.1", port, upstream),
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    log = state / "log" / "nginx.out"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-p", str(state / "nginx")],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, server, log, name="nginx")
+        yield url
+    finally:
+        _stop(server)
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,9 @@ def assert_fits(page: Page) -> int:
     return height
 
 
-@pytest.mark.parametrize("which", ["budget page", "document explorer", "annex table"])
+@pytest.mark.parametrize(
+    "which", ["budget page", "document explorer", "annex table", "subsidies search"]
+)
 def test_embed_follows_its_content_height(
     page: Page, site: Site, host: tuple[Path, str], shots: Screenshots, which: str
 ) -> None:
@@ -90,6 +92,11 @@ def test_embed_follows_its_content_height(
         "budget page": (f"/budget/{site.crach.name}/explorer", "#budget-page-embed-code", 1600),
         "document explorer": (montreuil, "#budget-embed-code", 800),
         "annex table": (f"{montreuil}/budget/annexes/concours", "#budget-annex-embed-code", 800),
+        "subsidies search": (
+            f"/budget/{site.montreuil.name}/explorer/subsidies",
+            "#budget-subsidies-embed-code",
+            1200,
+        ),
     }
     url, textarea, fixed = sources[which]
     snippet = embed_code(page, url, textarea)

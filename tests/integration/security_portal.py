@@ -464,6 +464,13 @@ PAGES: tuple[Page, ...] = (
     Page("budget page JSON", "GET", BUDGET_PAGE + "/data.json", "budget_page.page_json", READ),
     Page("financial analysis", "GET", BUDGET_PAGE + "/analysis", "budget_page.analysis", READ),
     Page(
+        "financial analysis embed",
+        "GET",
+        BUDGET_PAGE + "/analysis/embed?unit=inhabitant",
+        "budget_page.analysis_embed",
+        READ,
+    ),
+    Page(
         "financial analysis CSV",
         "GET",
         BUDGET_PAGE + "/analysis/data.csv?unit=inhabitant",
@@ -486,6 +493,13 @@ PAGES: tuple[Page, ...] = (
         "compare JSON", "GET", COMPARE.replace("?", "/data.json?"), "budget_page.compare_json", READ
     ),
     Page("subsidies search", "GET", BUDGET_PAGE + "/subsidies?q=a", "budget_page.subsidies", READ),
+    Page(
+        "subsidies embed",
+        "GET",
+        BUDGET_PAGE + "/subsidies/embed?q=a",
+        "budget_page.subsidies_embed",
+        READ,
+    ),
     Page(
         "subsidies CSV",
         "GET",

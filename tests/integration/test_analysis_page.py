@@ -363,7 +363,7 @@ def test_the_budget_page_shows_the_years_cascade_and_links_to_the_analysis(
 
 def test_a_private_budgets_analysis_is_hidden_from_outsiders(portal: Portal) -> None:
     outsider = factories.UserWithToken()
-    for what in ("", "data.csv", "data.json"):
+    for what in ("", "embed", "data.csv", "data.json"):
         address = url(portal.crach, what)
         assert portal.app.get(address).status_code == 404, address
         headers = {"Authorization": outsider["token"]}

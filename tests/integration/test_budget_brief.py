@@ -6,6 +6,8 @@ function shown by nature (never « Non ventilé » 100 %); French and English; t
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -134,6 +136,42 @@ def test_groups_add_up_to_the_big_numbers_summed_from_the_xml(
     assert page.select_one("#budget-brief-spending-chart svg.budget-donut path")
     labels = page.select("#budget-brief-spending-chart svg text")
     assert labels and all(int(t["font-size"]) >= 12 for t in labels)
+
+    # the data behind the donuts, every year: the groups each year's page shows, adding
+    # up to that year's big numbers
+    links = page.select_one("#budget-brief .budget-explorer-exports[data-table='brief']")
+    csv_url = links.select_one("a.budget-export-csv")["href"]
+    rows = list(csv.DictReader(io.StringIO(app.get(csv_url).get_data(as_text=True))))
+    assert {(r["annee"], r["donnees"]) for r in rows} == {("2018", "realise"), ("2019", "realise")}
+    for year, path in (("2018", MONTREUIL_2018), ("2019", MONTREUIL_2019)):
+        shown = soup(app, page_url(montreuil, year=year))
+        big = independent_sums.big_numbers(SAMPLES / path)
+        for side, sens, keys in (("receipts", "recettes", "RI"), ("spending", "depenses", "DI")):
+            mine = [r for r in rows if r["annee"] == year and r["sens"] == sens]
+            amounts = {r["id"]: Decimal(r["montant"]) for r in mine}
+            assert amounts == group_rows(shown, side)
+            total = big[keys.replace("I", "F")] + big[keys]
+            assert sum(amounts.values(), ZERO) == total == group_total(shown, side)
+            operating, capital = (
+                ("recettes_fonctionnement", "recettes_investissement")
+                if sens == "recettes"
+                else ("depenses_fonctionnement", "depenses_investissement")
+            )
+            figures = [
+                Decimal(figure(shown, k).select_one(".budget-brief-amount")["data-value"])
+                for k in (operating, capital)
+            ]
+            assert sum(figures, ZERO) == total
+            assert all(
+                Decimal(r["part"]) == (Decimal(r["montant"]) / total).quantize(Decimal("0.0001"))
+                for r in mine
+            )
+        basis = {r["classement"] for r in rows if r["annee"] == year and r["sens"] == "depenses"}
+        assert basis == {"fonction"}
+    excel = app.get(links.select_one("a.budget-export-excel")["href"]).get_data(as_text=True)
+    table = list(csv.DictReader(io.StringIO(excel.lstrip("\ufeff")), delimiter=";"))
+    assert [r["montant"] for r in table] == [r["montant"].replace(".", ",") for r in rows]
+    assert app.get(links.select_one("a.budget-export-json")["href"]).json["lignes"] == rows
 
 
 @pytest.mark.parametrize("path", [CRACH_CA, MOHON])

@@ -196,12 +196,32 @@ def test_compared_documents_leave_the_group_and_unknown_population_is_said(
     soup = page(app, [crach, a])
     assert "(n = 1)" in soup.select_one("#budget-compare-reference").get_text()
     nopop = portal["nopop"].resource_id
-    soup = page(app, [nopop, crach])
-    assert soup.select_one("#budget-compare-reference") is None
-    assert "population" in soup.select_one("#budget-compare-reference-none").get_text()
+    soup = page(app, [nopop, crach])  # the second document still gets its group
+    missing = soup.select("#budget-compare-reference .budget-compare-reference-missing")
+    assert [m.get_text(" ", strip=True)[:12] for m in missing] == ["Document 1 —"]
+    assert "population" in missing[0].get_text()
+    group = soup.select_one("#budget-compare-reference li.budget-compare-reference")
+    assert group["data-documents"] == "2" and group["data-count"] == "2"
+    assert (
+        soup.select_one(".budget-compare-reference-heading")
+        .get_text(strip=True)
+        .endswith("(n = 2) — document 2")
+    )
     items = soup.select("#budget-compare-documents li")
     assert items[0].select_one(".budget-compare-population-unknown") is not None
     assert items[1].select_one(".budget-compare-population-unknown") is None
+    soup = page(app, [nopop])
+    assert soup.select_one("#budget-compare-reference") is None
+    assert "population" in soup.select_one("#budget-compare-reference-none").get_text()
+
+
+def first_bar(soup: BeautifulSoup) -> str:
+    """The title of the first category's bar of document 1 (after the legend's)."""
+    return next(
+        t.get_text()
+        for t in soup.select("#budget-compare-chart svg g title")
+        if " — 1. " in t.get_text()
+    )
 
 
 def test_names_in_full_short_in_the_chart_and_per_inhabitant(app: Any, portal) -> None:
@@ -228,7 +248,7 @@ def test_names_in_full_short_in_the_chart_and_per_inhabitant(app: Any, portal) -
     assert soup.select_one("#budget-unit-nav a[aria-current]")["data-unit"] == "inhabitant"
     row = soup.select_one("table.budget-compare-table tbody tr")
     head = row.select_one(f"td[data-resource='{record.resource_id}']").find_next_sibling("td")
-    bar = soup.select("#budget-compare-chart svg g title")[2].get_text()  # first group, bar 1
+    bar = first_bar(soup)
     assert head.get_text(strip=True) in bar
     assert (
         format_currency(
@@ -239,7 +259,78 @@ def test_names_in_full_short_in_the_chart_and_per_inhabitant(app: Any, portal) -
         not in bar
     )
     euros = page(app, [record.resource_id, crach])
-    bar = euros.select("#budget-compare-chart svg g title")[2].get_text()
+    bar = first_bar(euros)
     row = euros.select_one("table.budget-compare-table tbody tr")
     amount = Decimal(row.select_one(f"td[data-resource='{record.resource_id}']")["data-amount"])
     assert format_currency(amount, "EUR", locale="en_GB") in bar
+
+
+def test_each_size_class_gets_its_own_group(app: Any, portal) -> None:
+    """Crach (2,000–3,500 inhabitants) beside a commune of 5,000: each is set beside the
+    median of its own class, named with the document it belongs to, on the page and in
+    the exports (the old page gave every document the first one's group)."""
+    medium = [
+        upload("commune-m1", variant("COMMUNE M1", "666666666000", 6_000, 6)),
+        upload("commune-m2", variant("COMMUNE M2", "777777777000", 8_000, 7)),
+    ]
+    crach, large = portal["crach"].resource_id, portal["large"].resource_id
+    soup = page(app, [crach, large])
+    small_label = (
+        "Median of the portal's municipalities with 2,000 to 3,500 inhabitants, M14 (n = 2)"
+    )
+    large_label = (
+        "Median of the portal's municipalities with 3,500 to 10,000 inhabitants, M14 (n = 2)"
+    )
+    groups = {
+        li["data-documents"]: li.get_text(" ", strip=True)
+        for li in soup.select("#budget-compare-reference li.budget-compare-reference")
+    }
+    assert groups == {
+        "1": f"Reference of document 1: {small_label}",
+        "2": f"Reference of document 2: {large_label}",
+    }
+    headings = [
+        th.get_text(strip=True)
+        for th in soup.select("table.budget-compare-table .budget-compare-reference-heading")
+    ]
+    assert headings == [f"{small_label} — document 1", f"{large_label} — document 2"]
+
+    wanted = {
+        "1": expected([portal["a"], portal["b"]], "fonction", None),
+        "2": expected(medium, "fonction", None),
+    }
+    shown: dict[str, dict[str, tuple[Decimal, Decimal]]] = {"1": {}, "2": {}}
+    for tr in soup.select("table.budget-compare-table tbody tr"):
+        for number in shown:
+            cells = tr.select(f"td.budget-compare-median[data-documents='{number}']")
+            shown[number][tr["data-id"]] = (
+                Decimal(cells[0]["data-median"]),
+                Decimal(cells[1]["data-median-head"]),
+            )
+    for number in shown:
+        assert shown[number] and all(shown[number][k] == wanted[number][k] for k in shown[number])
+    assert shown["1"] != shown["2"]
+    # the totals: each group's median of its members' big numbers
+    for key in ("RF", "DF"):
+        cells = soup.select(f"table.budget-compare-totals tr[data-id='{key}'] td[data-median]")
+        for cell, members in zip(cells, ([portal["a"], portal["b"]], medium), strict=True):
+            big = [service.result(service.stored(m.resource_id)).big_numbers[key] for m in members]
+            assert Decimal(cell["data-median"]) == Decimal(statistics.median(big)).quantize(
+                CENT, ROUND_HALF_UP
+            )
+
+    # the exports: one column per group, named with its document
+    csv_url = soup.select_one(
+        ".budget-explorer-exports[data-table='categories'] a.budget-export-csv"
+    )["href"]
+    rows = list(csv.DictReader(io.StringIO(app.get(csv_url).get_data(as_text=True))))
+    for number, label in (("1", small_label), ("2", large_label)):
+        column = f"{label} — document {number}"
+        assert {r["id"]: Decimal(r[column]) for r in rows} == {
+            k: v[0] for k, v in shown[number].items()
+        }
+    body = app.get(csv_url.replace("data.csv", "data.json")).json
+    assert [(g["libelle"], g["effectif"], g["documents"]) for g in body["references"]] == [
+        (f"{small_label} — document 1", 2, [crach]),
+        (f"{large_label} — document 2", 2, [large]),
+    ]

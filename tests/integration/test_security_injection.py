@@ -321,6 +321,10 @@ def pages(hostile: Hostile) -> dict[str, tuple[str, tuple[str, ...]]]:
         "compare embed": (f"{compare}/embed?{both}&{in_node}", ("category",)),
         "annex": (annex, ("LibOrgaBenef", "ObjSubv")),
         "annex embed": (annex + "/embed", ("LibOrgaBenef", "ObjSubv")),
+        "subsidies": (f"{budget_page}/subsidies", ("dataset", "LibOrgaBenef", "ObjSubv")),
+        "subsidies embed": (f"{budget_page}/subsidies/embed", ("dataset", "LibOrgaBenef")),
+        "analysis": (f"{budget_page}/analysis", ("dataset",)),
+        "analysis embed": (f"{budget_page}/analysis/embed", ("dataset",)),
     }
 
 
@@ -395,6 +399,10 @@ PAGE_NAMES = (
     "compare embed",
     "annex",
     "annex embed",
+    "subsidies",
+    "subsidies embed",
+    "analysis",
+    "analysis embed",
 )
 
 
@@ -418,6 +426,8 @@ EMBED_CODES = {
     "budget page": "#budget-page-embed-code",
     "compare": "#budget-compare-embed-code",
     "annex": "#budget-annex-embed-code",
+    "subsidies": "#budget-subsidies-embed-code",
+    "analysis": "#budget-analysis-embed-code",
 }
 
 

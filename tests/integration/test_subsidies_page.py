@@ -149,7 +149,7 @@ def test_a_private_dataset_is_not_found_by_outsiders(app: Any) -> None:
     budget_dataset(
         "secret", ("crach/Crach_principal_CA_2021.xml",), org=org, private=True, title="Secret"
     )
-    for suffix in ("", "/data.csv", "/data.json"):
+    for suffix in ("", "/embed", "/data.csv", "/data.json"):
         url = f"/budget/secret/explorer/subsidies{suffix}"
         assert app.get(url).status_code == 404, url
         assert app.get(url, headers={"Authorization": outsider["token"]}).status_code == 404

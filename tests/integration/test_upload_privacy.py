@@ -9,6 +9,7 @@ import hashlib
 import logging
 import subprocess
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,25 @@ def leaks(blob: bytes) -> list[str]:
     ]
 
 
-def storage_blob() -> bytes:
+def _storage_files() -> dict[Path, int]:
     root = Path(tk.config["ckan.storage_path"])
-    return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+    return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def storage_blob() -> Callable[[], bytes]:
+    """The files of the storage folder written (or rewritten) since the test began, as one
+    blob: the folder keeps every earlier test's files, gigabytes by the end of a run."""
+    before = _storage_files()
+
+    def written() -> bytes:
+        return b"".join(
+            path.read_bytes()
+            for path, mtime in _storage_files().items()
+            if before.get(path) != mtime
+        )
+
+    return written
 
 
 def database_dump() -> bytes:
@@ -81,7 +98,7 @@ def dataset() -> dict[str, Any]:
 
 
 def test_documents_with_personal_data_leave_no_trace_anywhere(
-    dataset: dict[str, Any], caplog: pytest.LogCaptureFixture
+    dataset: dict[str, Any], storage_blob: Callable[[], bytes], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     documents = {
@@ -121,6 +138,7 @@ def test_background_processing_queues_only_anonymised_references(
 
 def test_a_long_prolog_does_not_let_a_document_skip_anonymisation(
     dataset: dict[str, Any],
+    storage_blob: Callable[[], bytes],
 ) -> None:
     data = make_document_with_personal_data("UTF-8")
     declaration_end = data.index(b"?>") + 2
@@ -140,6 +158,7 @@ def test_refused_upload_error_quotes_no_personal_data(dataset: dict[str, Any]) -
 
 def test_reprocessing_replaces_a_stored_file_that_still_holds_personal_data(
     dataset: dict[str, Any],
+    storage_blob: Callable[[], bytes],
 ) -> None:
     """A file stored by an earlier version, before the policy occulted what it holds, is
     replaced by its anonymised version when it is processed again."""

@@ -123,3 +123,25 @@ def test_summarise_counts_a_missing_category_as_zero() -> None:
     assert found.rows["1"] == (D("300.00"), D("10.00"))  # 10, 50, 3 per head
     assert found.rows["2"] == (D("200.00"), D("6.00"))  # 20, 0, 6 per head
     assert found.total == (D("500.00"), D("30.00"))  # 30, 50, 9
+
+
+def test_each_class_norm_year_and_stage_has_its_own_group() -> None:
+    """Documents of different classes or norms each get their group; documents with
+    the same key share one; a document without population gets none."""
+    keys = [
+        reference.key(3_446, "M14", "2021", "CA"),
+        reference.key(110_000, "M57", "2021", "CA"),
+        reference.key(2_500, "M14", "2021", "CA"),
+        reference.key(None, "M14", "2021", "CA"),
+        reference.key(3_000, "M57", "2021", "CA"),
+        reference.key(3_000, "M14", "2020", "CA"),
+    ]
+    assert keys[3] is None
+    assert reference.shared(keys) == [[0, 2], [1], [4], [5]]
+    assert reference.shared([None]) == []
+
+
+def test_whose_reference_in_both_languages() -> None:
+    assert reference.of_documents([2]).text("fr") == "document 2"
+    assert reference.of_documents([1, 3]).text("en") == "documents 1 and 3"
+    assert reference.of_documents([1, 2, 4]).text("fr") == "documents 1, 2 et 4"

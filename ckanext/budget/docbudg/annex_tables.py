@@ -38,6 +38,10 @@ from .messages import Message
 from .model import BudgetDocument, to_decimal
 
 M = Message
+VERSION = 2
+"""Raised when the tables' columns change: a document whose stored tables are of another
+version gets them built again by the aggregation job (2: a variable rate's index and
+margin on loans)."""
 TEXT, CODE, MONEY, NUMBER = "text", "code", "money", "number"
 LABEL_SUFFIX = "_libelle"
 NOT_GIVEN = M("Non précisé", "Not given")

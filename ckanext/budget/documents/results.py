@@ -124,13 +124,14 @@ def store_results(
             )
         )
     _add_annex_tables(record.resource_id, doc)
-    store_figures(record, doc)
+    store_figures(record, doc, annex_tables_stored=True)
     record.validation_report = validation.as_dict()
     record.validation_status = validation.status
     record.counts = {
         "lines": len(doc.lines),
         "detail_lines": len(rows),
         "annexes": doc.annex_blocks(),
+        "annex_tables": annex_tables.VERSION,
         "exports": {key: result.rows for key, result in exports.items()},
         "export_errors": {
             name: {"code": error.code, "message": error.msg.as_dict()}
@@ -150,13 +151,28 @@ def figures_current(record: db.BudgetDocumentRecord) -> bool:
         BigNumbers.stored(record.big_numbers) is not None
         and isinstance(stored, dict)
         and stored.get("version") == analysis.VERSION
+        and (record.counts or {}).get("annex_tables") == annex_tables.VERSION
     )
 
 
-def store_figures(record: db.BudgetDocumentRecord, doc: BudgetDocument) -> None:
-    """The big numbers and financial analysis of ``doc`` (the record's content, parsed),
-    written when they differ: every write makes the portal's page cache stale. Both read
-    the plan de comptes the aggregation reads, so that its checks compare like with like."""
+def store_figures(
+    record: db.BudgetDocumentRecord, doc: BudgetDocument, *, annex_tables_stored: bool = False
+) -> None:
+    """The big numbers, financial analysis and (unless just stored) annex tables of ``doc``
+    (the record's content, parsed), written when they differ: every write makes the
+    portal's page cache stale. Both figures read the plan de comptes the aggregation reads,
+    so that its checks compare like with like."""
+    if (
+        not annex_tables_stored
+        and (record.counts or {}).get("annex_tables") != annex_tables.VERSION
+    ):
+        names = [annex_tables.export_name(name) for name in annex_tables.SPECS]
+        model.Session.query(db.BudgetExportRecord).filter(
+            db.BudgetExportRecord.resource_id == record.resource_id,
+            db.BudgetExportRecord.name.in_(names),
+        ).delete(synchronize_session=False)
+        _add_annex_tables(record.resource_id, doc)
+        record.counts = {**(record.counts or {}), "annex_tables": annex_tables.VERSION}
     numbers = big_numbers(doc)
     found = analysis.compute(doc, numbers=numbers)
     if record.indicators != found:

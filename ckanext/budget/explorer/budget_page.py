@@ -364,6 +364,9 @@ class BudgetPage:
     public »); ``None``: the published rules, as everyone sees them."""
     brief: PageBrief | None = None
     """« Le budget en bref » of the year shown (None while its figures are computed)."""
+    brief_groups: list[tuple[str, brief.GroupLine]] = field(default_factory=list)
+    """The brief's groups of every year and kind, with the words of the document they
+    come from: the data behind the donuts."""
     text: texts.ShownText | None = None
     """The producer's text on the category shown, for the year shown."""
     year_text: texts.ShownText | None = None
@@ -568,7 +571,31 @@ def build(
             applied.of_budget(chosen_year) if applied is not None else None, lang
         ),
         brief=_brief(by_year, chosen_year, chosen_stage, records, by_id, lang),
+        brief_groups=_brief_groups(by_year, records, by_id, lang),
     )
+
+
+def _brief_groups(
+    by_year: dict[int, dict[str, Basis]],
+    records: dict[str, db.BudgetDocumentRecord],
+    refs: dict[str, DocumentRef],
+    lang: str,
+) -> list[tuple[str, brief.GroupLine]]:
+    """The brief's groups of every year and kind (oldest first), read from the stored
+    analysis of the document each brief shows (no figure computed here)."""
+    out = []
+    for year, kinds in sorted(by_year.items()):
+        for kind in KINDS:
+            basis = kinds.get(kind)
+            record = records.get(basis.document_id) if basis else None
+            if basis is None or record is None:
+                continue
+            ref = refs.get(basis.document_id)
+            words = ref.words if ref else str(year)
+            out += [
+                (words, line) for line in brief.group_lines(year, kind, record.indicators, lang)
+            ]
+    return out
 
 
 def dataset_brief(package: dict[str, Any]) -> PageBrief | None:
@@ -596,7 +623,8 @@ def glossary() -> dict[str, tuple[str, str]]:
 
 # --- the data behind each table, for CSV and JSON -----------------------------------------
 
-TABLES = ("level", "evolution", "execution", "indicators")
+TABLES = ("level", "evolution", "execution", "indicators", "brief")
+BRIEF_KINDS = {REALISED: "realise", VOTED: "vote"}
 
 
 def _amount(value: Decimal | None) -> str:
@@ -633,6 +661,23 @@ def export_table(page: BudgetPage, table: str) -> tuple[list[str], list[dict[str
             for row in (page.execution.rows if page.execution else [])
         ]
         return ["id", "libelle", "vote", "realise", "taux_execution"], rows
+    if table == "brief":  # every year's groups, not only the year shown
+        fields = ["annee", "donnees", "document", "sens", "classement", "id", "libelle"]
+        rows = [
+            {
+                "annee": str(line.year),
+                "donnees": BRIEF_KINDS.get(line.kind, line.kind),
+                "document": words,
+                "sens": line.side,
+                "classement": line.basis,
+                "id": line.key,
+                "libelle": line.label,
+                "montant": _amount(line.amount),
+                "part": "" if line.share is None else f"{line.share:.4f}",
+            }
+            for words, line in page.brief_groups
+        ]
+        return [*fields, "montant", "part"], rows
     if table == "indicators":
         columns = page.indicators.columns
         fields = ["indicateur", "libelle", *(str(c.year) for c in columns), "definition"]

@@ -470,16 +470,16 @@ def execution_chart(execution: Execution) -> GroupedChart:
 
 def comparison_chart(comparison: compare.Comparison) -> GroupedChart:
     """The compared documents side by side, per category, in euros or per inhabitant
-    (``comparison.unit``), then the reference group's median; bars carry the legend's
+    (``comparison.unit``), then each reference group's median; bars carry the legend's
     number, the legend a short name (the list and the table above name them in full)."""
     inhabitant = comparison.unit == "inhabitant"
     series = [(f"{i}.", column.short) for i, column in enumerate(comparison.columns, start=1)]
     values = [list(row.per_inhabitant if inhabitant else row.amounts) for row in comparison.rows]
-    group = comparison.reference
-    if group is not None:
-        series.append((tk._("M."), group.short))
+    groups = comparison.references
+    for n, group in enumerate(groups, start=1):  # M1., M2.: one per reference group
+        series.append((tk._("M.") if len(groups) == 1 else f"M{n}.", group.short))
         for row, drawn in zip(comparison.rows, values, strict=True):
-            median, median_head = compare.reference_of(comparison, "categories", row.id)
+            median, median_head = compare.reference_of(comparison, "categories", row.id, group)
             drawn.append(median_head if inhabitant else median)
     return grouped_chart([(row.id, row.label) for row in comparison.rows], series, values)
 

@@ -86,6 +86,17 @@ class Reference:
     total: tuple[Decimal | None, Decimal | None]
     summary: dict[str, tuple[Decimal | None, Decimal | None]]
     """Per big number (``RF``…)."""
+    documents: list[int] = field(default_factory=list)
+    """The numbers (from 1) of the compared documents this group is the reference of."""
+    whose: str = ""
+    """« document 1 », « documents 1 and 3 »: said in the headings when the documents do
+    not all share this group."""
+
+    @property
+    def heading(self) -> str:
+        """The group named in full, with whose reference it is when that is not every
+        document's: a table's heading, a column of the exports."""
+        return f"{self.label} — {self.whose}" if self.whose else self.label
 
 
 @dataclass
@@ -96,9 +107,16 @@ class Comparison(Compared):
     truncated: bool = False
     unit: str = "euros"
     """``euros`` or ``inhabitant``: what the chart draws."""
-    reference: Reference | None = None
-    reference_note: str = ""
-    """Why there is no reference group, in words (empty when there is one)."""
+    references: list[Reference] = field(default_factory=list)
+    """One reference group per distinct (class, norm, year, stage) of the documents."""
+    reference_notes: list[str] = field(default_factory=list)
+    """Why a document has no reference group, in words (one sentence per document)."""
+
+    @property
+    def reference(self) -> Reference | None:
+        """The first group (of the first document that has one): what ``median`` gives
+        without a group."""
+        return self.references[0] if self.references else None
 
     @property
     def resource_ids(self) -> list[str]:
@@ -122,9 +140,11 @@ class Comparison(Compared):
         """The totals table's rows."""
         return totals_rows(self)
 
-    def median(self, table: str, row_id: str | None) -> tuple[Decimal | None, Decimal | None]:
-        """The reference group's (median, per inhabitant) of a row of ``table``."""
-        return reference_of(self, table, row_id)
+    def median(
+        self, table: str, row_id: str | None, group: Reference | None = None
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """A reference group's (median, per inhabitant) of a row of ``table``."""
+        return reference_of(self, table, row_id, group)
 
 
 def _population(record: db.BudgetDocumentRecord) -> int | None:
@@ -180,8 +200,8 @@ def build(
     unit: str | None = None,
 ) -> Comparison:
     """The comparison of these documents at one level (``tree``, ``node``; unknown values:
-    the default tree, the first level), with the median of the first document's reference
-    group."""
+    the default tree, the first level), with the median of each document's reference
+    group (documents of one class, norm, year and stage share theirs)."""
     lang = settings.current_language()
     wanted = _unique(resource_ids)
     pairs = _visible(wanted[:MAX_DOCUMENTS])
@@ -216,7 +236,7 @@ def build(
         unit=unit if unit in UNITS else "euros",
     )
     if records:
-        out.reference, out.reference_note = _reference(records, populations, out, lang)
+        out.references, out.reference_notes = _references(records, populations, out, lang)
     return out
 
 
@@ -262,20 +282,60 @@ def _authority(record: db.BudgetDocumentRecord) -> str:
     return record.siret or annex_tables.fold(record.collectivite or record.resource_id)
 
 
-def _reference(
+def _key(record: db.BudgetDocumentRecord, population: int | None) -> reference.Key | None:
+    norm = reference.norm_family(record.nomenclature)
+    return reference.key(population, norm, record.exercice, record.stage, record.is_principal)
+
+
+def _references(
     records: list[db.BudgetDocumentRecord],
     populations: list[int | None],
     found: Comparison,
     lang: str,
+) -> tuple[list[Reference], list[str]]:
+    """Each document's reference group (the core says which documents share one), and
+    why a document has none."""
+    keys = [_key(r, p) for r, p in zip(records, populations, strict=True)]
+    shared = reference.shared(keys)
+    alone = len(shared) != 1 or len(shared[0]) != len(records)
+    unknown = tk._("No reference group: the population of the document is not known yet.")
+    groups: list[Reference] = []
+    notes = [(i, _for([i + 1], unknown, alone, lang)) for i, k in enumerate(keys) if k is None]
+    for indexes in shared:
+        numbers = [i + 1 for i in indexes]
+        first = indexes[0]
+        group, note = _reference(records, records[first], populations[first], found, lang)
+        if group is None:
+            notes.append((first, _for(numbers, note, alone, lang)))
+            continue
+        group.documents = numbers
+        if alone:
+            group.whose = reference.of_documents(numbers).text(lang)
+            group.short = f"{group.short} ({group.whose})"
+        groups.append(group)
+    return groups, [note for _, note in sorted(notes)]
+
+
+def _for(numbers: list[int], note: str, alone: bool, lang: str) -> str:
+    """« Document 2: no reference group… » when the documents do not share one group."""
+    if not alone:
+        return note
+    whose = reference.of_documents(numbers).text(lang)
+    return f"{whose[:1].upper()}{whose[1:]} — {note}"
+
+
+def _reference(
+    records: list[db.BudgetDocumentRecord],
+    first: db.BudgetDocumentRecord,
+    population: int | None,
+    found: Comparison,
+    lang: str,
 ) -> tuple[Reference | None, str]:
-    """The first document's reference group as the medians of what the page shows; or
-    None and why."""
-    first, population = records[0], populations[0]
+    """The reference group of ``first`` (and the compared documents of its class, norm,
+    year and stage) as the medians of what the page shows; or None and why."""
     norm = reference.norm_family(first.nomenclature)
     if population is None or norm is None:
-        return None, tk._(
-            "No reference group: the population of the first document is not known yet."
-        )
+        return None, tk._("No reference group: the population of the document is not known yet.")
     target = reference.Member(_authority(first), population, norm)
     stratum = reference.stratum(population)
     assert stratum is not None
@@ -450,22 +510,22 @@ def export_table(found: Comparison, table: str) -> tuple[list[str], list[dict[st
     words = big_number_definitions(settings.current_language()) if table == "totals" else {}
     if words:
         fields.append("definition")
-    group = found.reference
-    if group is not None:  # the median of the reference group, named in full
-        fields[2 + 2 * len(headings) : 2 + 2 * len(headings)] = [
-            group.label,
-            f"{group.label} / {per_inhabitant}",
-        ]
+    # the median of each reference group, named in full (with whose it is when the
+    # documents do not share one)
+    medians = [(g, g.heading, f"{g.heading} / {per_inhabitant}") for g in found.references]
+    fields[2 + 2 * len(headings) : 2 + 2 * len(headings)] = [
+        name for _, amount, head in medians for name in (amount, head)
+    ]
     rows = []
     for row in totals_rows(found) if table == "totals" else found.rows:
         values: dict[str, str] = {"id": row.id, "libelle": row.label}
         for i, (heading, head) in enumerate(zip(headings, per_head, strict=True)):
             values[heading] = text(row.amounts[i])
             values[head] = text(row.per_inhabitant[i])
-        if group is not None:
-            median, median_head = reference_of(found, table, row.id)
-            values[group.label] = text(median)
-            values[f"{group.label} / {per_inhabitant}"] = text(median_head)
+        for group, amount_name, head_name in medians:
+            median, median_head = reference_of(found, table, row.id, group)
+            values[amount_name] = text(median)
+            values[head_name] = text(median_head)
         if words:
             values["definition"] = words[row.id]
         rows.append(values)
@@ -473,11 +533,12 @@ def export_table(found: Comparison, table: str) -> tuple[list[str], list[dict[st
 
 
 def reference_of(
-    found: Comparison, table: str, row_id: str | None
+    found: Comparison, table: str, row_id: str | None, group: Reference | None = None
 ) -> tuple[Decimal | None, Decimal | None]:
-    """The reference group's (median, median per inhabitant) of a row (``None``: the
-    level's total) of the ``categories`` or ``totals`` table."""
-    group = found.reference
+    """A reference group's (the first document's when ``group`` is None) (median, median
+    per inhabitant) of a row (``None``: the level's total) of the ``categories`` or
+    ``totals`` table."""
+    group = group or found.reference
     if group is None:
         return None, None
     if table == "totals":

@@ -7,7 +7,8 @@ Every state is a plain GET URL, so the pages work without JavaScript and can be 
   ``voted``), ``…/explorer/embed?…``, ``…/explorer/data.csv|data.json?table=…&…``
   (``table``: ``level``, ``evolution``, ``execution`` or ``indicators``);
 - ``/budget/<dataset>/explorer/analysis?year=&unit=`` (``unit``: ``euros`` or
-  ``inhabitant``): the financial analysis, and ``…/analysis/data.csv|data.json?unit=``;
+  ``inhabitant``): the financial analysis, ``…/analysis/embed?…`` and
+  ``…/analysis/data.csv|data.json?unit=``;
 - ``/budget/compare?doc=<resource id>&doc=…&tree=&node=&unit=`` (``q`` filters the datasets
   offered by the form), ``/budget/compare/embed?…``, ``/budget/compare/data.csv|.json?…``
   (``table``: ``categories`` or ``totals``).
@@ -91,24 +92,25 @@ def _page(id: str) -> tuple[dict[str, Any], budget_page.BudgetPage]:
     return package, page
 
 
+def _render(endpoint: str, template: str, package: dict[str, Any], **found: Any) -> str:
+    """A dataset's explorer page (``found``: its one state-carrying object, by the name its
+    template reads), linked to ``endpoint``; an ``…_embed`` endpoint is the iframe form."""
+    (state_holder,) = found.values()
+    link = Links(endpoint, {"id": package["name"]}, state_holder.state)
+    embedded = endpoint.endswith("embed")
+    return tk.render(template, {"pkg_dict": package, "link": link, "embedded": embedded, **found})
+
+
 def read(id: str) -> str:
     """The budget page inside the portal (the dataset's header, tabs and sidebar)."""
     package, page = _page(id)
-    link = Links("budget_page.read", {"id": package["name"]}, page.state)
-    return tk.render(
-        "budget/explorer/page/read.html",
-        {"pkg_dict": package, "page": page, "link": link, "embedded": False},
-    )
+    return _render("budget_page.read", "budget/explorer/page/read.html", package, page=page)
 
 
 def embed(id: str) -> str:
     """The budget page alone, to put in an iframe on another site."""
     package, page = _page(id)
-    link = Links("budget_page.embed", {"id": package["name"]}, page.state)
-    return tk.render(
-        "budget/explorer/page/embed.html",
-        {"pkg_dict": package, "page": page, "link": link, "embedded": True},
-    )
+    return _render("budget_page.embed", "budget/explorer/page/embed.html", package, page=page)
 
 
 def _csv(fields: list[str], rows: list[dict[str, str]], filename: str) -> Response:
@@ -170,10 +172,16 @@ def _analysis(id: str) -> tuple[dict[str, Any], analysis_page.Analysis]:
 def analysis(id: str) -> str:
     """The financial analysis of the budget over the years, with one year's waterfall."""
     package, found = _analysis(id)
-    link = Links("budget_page.analysis", {"id": package["name"]}, found.state)
-    return tk.render(
-        "budget/explorer/analysis/read.html",
-        {"pkg_dict": package, "analysis": found, "link": link},
+    return _render(
+        "budget_page.analysis", "budget/explorer/analysis/read.html", package, analysis=found
+    )
+
+
+def analysis_embed(id: str) -> str:
+    """The financial analysis alone, to put in an iframe on another site."""
+    package, found = _analysis(id)
+    return _render(
+        "budget_page.analysis_embed", "budget/explorer/analysis/embed.html", package, analysis=found
     )
 
 
@@ -270,9 +278,14 @@ def compare_json() -> Response:
             "table": table,
             "arbre": found.state["tree"],
             "noeud": found.state["node"],
-            "reference": None
-            if found.reference is None
-            else {"libelle": found.reference.label, "effectif": found.reference.count},
+            "references": [
+                {
+                    "libelle": group.heading,
+                    "effectif": group.count,
+                    "documents": [found.resource_ids[n - 1] for n in group.documents],
+                }
+                for group in found.references
+            ],
             "colonnes": fields,
             "lignes": rows,
         }
@@ -284,6 +297,7 @@ blueprint.add_url_rule(f"{PAGE}/embed", view_func=embed)
 blueprint.add_url_rule(f"{PAGE}/data.csv", view_func=page_csv)
 blueprint.add_url_rule(f"{PAGE}/data.json", view_func=page_json)
 blueprint.add_url_rule(f"{PAGE}/analysis", view_func=analysis)
+blueprint.add_url_rule(f"{PAGE}/analysis/embed", view_func=analysis_embed)
 blueprint.add_url_rule(f"{PAGE}/analysis/data.csv", view_func=analysis_csv)
 blueprint.add_url_rule(f"{PAGE}/analysis/data.json", view_func=analysis_json)
 blueprint.add_url_rule(COMPARE, view_func=compare_page)
@@ -293,8 +307,9 @@ blueprint.add_url_rule(f"{COMPARE}/data.json", view_func=compare_json)
 
 
 # --- subsidies granted, searched across the years (issue 15) -------------------------------
-# ``/budget/<dataset>/explorer/subsidies?q=&year=&page=`` and ``…/subsidies/data.csv|.json``
-# (every matching grant). A dataset the user may not see is "not found".
+# ``/budget/<dataset>/explorer/subsidies?q=&year=&page=``, ``…/subsidies/embed?…`` and
+# ``…/subsidies/data.csv|.json`` (every matching grant). A dataset the user may not see
+# is "not found".
 
 
 def _subsidies(id: str) -> tuple[dict[str, Any], subsidies_page.SubsidiesPage]:
@@ -306,10 +321,17 @@ def _subsidies(id: str) -> tuple[dict[str, Any], subsidies_page.SubsidiesPage]:
 def subsidies(id: str) -> str:
     """The dataset's granted subsidies, searched by beneficiary or object, by year."""
     package, found = _subsidies(id)
-    link = Links("budget_page.subsidies", {"id": package["name"]}, found.state)
-    return tk.render(
-        "budget/explorer/subsidies/read.html",
-        {"pkg_dict": package, "found": found, "link": link},
+    return _render(
+        "budget_page.subsidies", "budget/explorer/subsidies/read.html", package, found=found
+    )
+
+
+def subsidies_embed(id: str) -> str:
+    """The subsidies search alone, to put in an iframe on another site (the form searches
+    inside the iframe)."""
+    package, found = _subsidies(id)
+    return _render(
+        "budget_page.subsidies_embed", "budget/explorer/subsidies/embed.html", package, found=found
     )
 
 
@@ -340,5 +362,6 @@ def subsidies_json(id: str) -> Response:
 
 
 blueprint.add_url_rule(f"{PAGE}/subsidies", view_func=subsidies)
+blueprint.add_url_rule(f"{PAGE}/subsidies/embed", view_func=subsidies_embed)
 blueprint.add_url_rule(f"{PAGE}/subsidies/data.csv", view_func=subsidies_csv)
 blueprint.add_url_rule(f"{PAGE}/subsidies/data.json", view_func=subsidies_json)

@@ -8,7 +8,8 @@ voted), this module says:
 - the big numbers with their change against the previous year and per inhabitant (the
   document's own population, ``PopTot``; unknown for budgets annexes);
 - the key indicators, each in one plain sentence;
-- where the money comes from and where it goes (:func:`.groups.stored_groups`).
+- where the money comes from and where it goes (:func:`.groups.stored_groups`), and
+  the same groups of every year as rows (:func:`group_lines`, the data behind the donuts).
 
 Nothing is computed from the document here: only what processing stored is read, so a
 page shows the same figures as the analysis. Amounts are formatted by the caller
@@ -25,7 +26,7 @@ from typing import Any
 from .. import conventions
 from ..messages import Message
 from . import analysis
-from .groups import Groups, stored_groups
+from .groups import RECEIPTS, SPENDING, Groups, stored_groups
 
 CENT = Decimal("0.01")
 
@@ -260,3 +261,44 @@ def brief(
         groups=stored_groups(stored, lang),
         realised=stored.get("nature") != analysis.FORECAST,
     )
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    """One group of a year's « D'où vient l'argent » / « Où va l'argent », as a row of
+    the data behind the donuts (a journalist downloads every year at once)."""
+
+    year: int
+    kind: str
+    """``realised`` or ``voted``, like the brief's comparison."""
+    side: str
+    """``recettes`` or ``depenses``."""
+    basis: str
+    """``nature`` or ``fonction``: how that side is grouped (spending by public policy
+    when the document votes by function, as the page shows it)."""
+    key: str
+    label: str
+    amount: Decimal
+    share: Decimal | None
+    """Of the side's total, the year's receipts (RF + RI) or spending (DF + DI)."""
+
+
+def group_lines(
+    year: int, kind: str, stored: Mapping[str, Any] | None, lang: str
+) -> list[GroupLine]:
+    """The groups the brief of that year and kind shows (none when its analysis is not
+    stored in the current version, as :func:`brief` would show none), receipts first."""
+    if not stored or stored.get("version") != analysis.VERSION:
+        return []
+    groups = stored_groups(stored, lang)
+    if groups is None:
+        return []
+    sides = (
+        (RECEIPTS, "nature", groups.receipts),
+        (SPENDING, "fonction" if groups.by_function else "nature", groups.spending),
+    )
+    return [
+        GroupLine(year, kind, side, basis, g.key, g.label, g.amount, g.share)
+        for side, basis, shares in sides
+        for g in shares
+    ]

@@ -8,7 +8,7 @@ would drag a mean far from what a typical member spends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -154,6 +154,58 @@ def members(
         seen.add(candidate.authority)
         out.append(i)
     return out
+
+
+@dataclass(frozen=True)
+class Key:
+    """What decides a compared document's reference group: its class, norm, year, stage
+    and kind (main budget or annex). Documents with equal keys share one group."""
+
+    stratum: str
+    norm: str
+    year: Hashable
+    stage: Hashable
+    principal: Hashable = None
+
+
+def key(
+    population: int | None,
+    norm: str | None,
+    year: Hashable,
+    stage: Hashable,
+    principal: Hashable = None,
+) -> Key | None:
+    """A document's group key; None when it can have no group (population or norm
+    unknown)."""
+    found = stratum(population)
+    if found is None or norm is None:
+        return None
+    return Key(found.key, norm, year, stage, principal)
+
+
+def shared(keys: Sequence[Key | None]) -> list[list[int]]:
+    """The compared documents grouped by reference group: for each distinct key, in the
+    order of its first document, the indexes of the documents it is the group of (so
+    two documents of different classes or norms each get theirs, and two of the same
+    share one). Documents without a key are in none."""
+    out: dict[Key, list[int]] = {}
+    for i, found in enumerate(keys):
+        if found is not None:
+            out.setdefault(found, []).append(i)
+    return list(out.values())
+
+
+def of_documents(numbers: Sequence[int]) -> Message:
+    """« document 1 », « documents 1 et 3 »: whose reference a group is, by the numbers
+    the comparison gives its documents."""
+    if len(numbers) == 1:
+        return Message("document {n}", "document {n}", {"n": numbers[0]})
+    head = ", ".join(str(n) for n in numbers[:-1])
+    return Message(
+        "documents {head} et {last}",
+        "documents {head} and {last}",
+        {"head": head, "last": numbers[-1]},
+    )
 
 
 def per_head(amount: Decimal | None, population: int) -> Decimal | None:
