@@ -52,9 +52,7 @@ def measure(browser: Any, url: str, slowdown: float) -> dict[str, Any]:
     )
     session.on(
         "Network.loadingFinished",
-        lambda event: transferred.__setitem__(
-            urls.get(event["requestId"], event["requestId"]), event["encodedDataLength"]
-        ),
+        lambda event: transferred.__setitem__(event["requestId"], event["encodedDataLength"]),
     )
     page.add_init_script(OBSERVE)
     response = page.goto(url, wait_until="load")
@@ -67,7 +65,7 @@ def measure(browser: Any, url: str, slowdown: float) -> dict[str, Any]:
         "lcp_ms": found["lcp"],
         "cls": found["cls"],
         "kb": sum(transferred.values()) / 1000,
-        "files": transferred,
+        "files": [(urls.get(request, request), size) for request, size in transferred.items()],
     }
 
 
@@ -92,7 +90,7 @@ def main() -> None:
             f"max {max(values):8.3f}  goal < {GOALS[key]:g}  {verdict}"
         )
     print("  largest transfers of the last run (KB):")
-    files = sorted(runs[-1]["files"].items(), key=lambda item: -item[1])
+    files = sorted(runs[-1]["files"], key=lambda item: -item[1])
     for url, size in files[:6]:
         print(f"    {size / 1000:7.1f}  {url}")
 

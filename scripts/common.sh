@@ -211,23 +211,33 @@ ensure_chromium() {
 
 # nginx from Debian, the front server a production portal puts before CKAN: it compresses
 # what it sends (CKAN does not), most of what makes a budget page light on a phone. Used by
-# the demo and by the browser tests that weigh pages. Debian's own nginx service is kept
-# from starting at install (policy-rc.d), so nothing else ends up listening on port 80.
+# the demo and by the browser tests that weigh pages, each with its own config under
+# var/ or a temporary folder. When this installs it, Debian's own nginx service is kept
+# from running, at install (policy-rc.d) and after (disabled, its default site removed):
+# nothing ends up listening on port 80.
 NGINX="/usr/sbin/nginx"
 
 ensure_nginx() {
     [ -x "$NGINX" ] && return 0
-    local policy=/usr/sbin/policy-rc.d
-    if [ -e "$policy" ]; then
-        apt_install nginx-light
-        return 0
+    local policy=/usr/sbin/policy-rc.d added=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod +x "$policy"
+        added=1
+        trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
     fi
-    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-    as_root chmod +x "$policy"
-    trap 'as_root rm -f '"$policy" EXIT
-    apt_install nginx-light
-    as_root rm -f "$policy"
-    trap - EXIT
+    apt_install nginx
+    if [ -n "$added" ]; then
+        as_root rm -f "$policy"
+        trap - EXIT
+    fi
+    as_root rm -f /etc/nginx/sites-enabled/default
+    if [ -d /run/systemd/system ]; then
+        as_root systemctl disable --now nginx >/dev/null 2>&1 || true
+    else
+        as_root service nginx stop >/dev/null 2>&1 || true
+        as_root update-rc.d nginx disable >/dev/null 2>&1 || true
+    fi
 }
 
 # write_nginx_config CONF STATE HOST PORT UPSTREAM_PORT: an nginx config (run it in the

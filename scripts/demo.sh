@@ -108,11 +108,15 @@ start_services() {
         die "port $CKAN_PORT is used by another program: stop it first"
     fi
     write_nginx_config "$DEMO_DIR/nginx.conf" "$DEMO_DIR" "$DEMO_HOST" "$DEMO_PORT" "$CKAN_PORT"
+    if pid_alive "$DEMO_DIR/run/nginx.pid"; then  # running: take the config written again
+        "$NGINX" -c "$DEMO_DIR/nginx.conf" -p "$DEMO_DIR/nginx" -s reload
+    fi
     start_detached nginx "$NGINX" -c "$DEMO_DIR/nginx.conf" -p "$DEMO_DIR/nginx"
     start_detached web "$VENV/bin/ckan" -c "$INI" run -H "$DEMO_HOST" -p "$CKAN_PORT" \
         --disable-reloader --threaded
     start_detached worker "$VENV/bin/ckan" -c "$INI" jobs worker
-    wait_for web_answers 120 || die "the web server did not answer, see var/demo/log/web.log"
+    wait_for web_answers 120 ||
+        die "the portal did not answer, see var/demo/log/web.log and nginx-error.log"
 }
 
 # A token of the sysadmin's, kept in var/demo/api-token and re-made if it stopped working.

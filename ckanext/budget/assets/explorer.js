@@ -52,8 +52,9 @@
     area.insertAdjacentElement("afterend", button);
   }
 
-  document.documentElement.classList.add("budget-js");
-  document.querySelectorAll('[data-bs-toggle="collapse"][data-bs-target]').forEach(menuButton);
-  document.querySelectorAll('[data-bs-dismiss="alert"]').forEach(closeButton);
+  if (!window.bootstrap) {  /* else CKAN's bundle is there (ckanext.budget.light_pages) */
+    document.querySelectorAll('[data-bs-toggle="collapse"][data-bs-target]').forEach(menuButton);
+    document.querySelectorAll('[data-bs-dismiss="alert"]').forEach(closeButton);
+  }
   document.querySelectorAll("[data-budget-copy]").forEach(copyButton);
 })();

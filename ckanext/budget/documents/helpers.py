@@ -37,6 +37,7 @@ __all__ = [
     "budget_indicators",
     "budget_layer_label",
     "budget_left_out",
+    "budget_light_pages",
     "budget_money",
     "budget_number",
     "budget_refresh_seconds",
@@ -181,6 +182,12 @@ def budget_export_names(resource_id: str) -> list[str]:
 
 EMBED_MESSAGE = "ckanext-budget:embed-height"
 """The message an embed posts with its height (``public/ckanext-budget/embed.js``)."""
+
+
+def budget_light_pages() -> bool:
+    """Whether the pages citizens read go without CKAN's JavaScript bundle
+    (``ckanext.budget.light_pages``, templates/budget/explorer/base.html)."""
+    return tk.config.get("ckanext.budget.light_pages")
 
 
 def budget_embed_code(src: str, title: str, height: int) -> str:
