@@ -4,6 +4,7 @@ instead of scaled down."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -80,3 +81,21 @@ def test_stacked_bars_hang_negative_parts_below_the_baseline() -> None:
     assert up.y + up.height == drawn.baseline
     assert down.y == drawn.baseline and down.height > 0
     assert all(c.x >= 0 and c.x + c.width <= 100 for c in drawn.columns)
+
+
+def test_neighbouring_totals_never_share_a_line_whatever_the_heights() -> None:
+    """Montreuil's spending 2016–2021 (M€): 2017 lower than 2018 by about a line of text,
+    where lifting every other total by a fixed step put « 236,5 » on « 251,8 »."""
+    totals = [236.6, 236.5, 251.8, 251.5, 249.7, 252.1]
+    years = list(range(2016, 2022))
+    drawn = chart.stacked_chart(
+        [(year, str(year)) for year in years],
+        [("s", "Spending", {year: Decimal(str(t)) for year, t in zip(years, totals, strict=True)})],
+    )
+    heights = [column.total_y for column in drawn.columns]
+    for left, right in itertools.pairwise(heights):
+        assert abs(left - right) >= chart.STAGGER, heights
+    for column in drawn.columns:
+        bar_top = min(segment.y for segment in column.segments)
+        assert column.total_y <= bar_top - 4  # never inside its own bar
+        assert column.total_y >= chart.STAGGER  # inside the drawing

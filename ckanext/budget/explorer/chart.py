@@ -296,7 +296,9 @@ STACK_PLOT_HEIGHT = 220
 STACK_BAR_SHARE = 0.6
 NUMBER_MIN_HEIGHT = 14
 STAGGER = 14
-"""Every other total is written this much higher, so neighbours never overlap on a phone."""
+"""Every other total is written at least this much above both its neighbours' totals
+(a line of chart text), so that neighbours never overlap on a phone, whatever the heights
+of their bars."""
 
 
 def stacked_chart(
@@ -355,9 +357,10 @@ def stacked_chart(
             )
         x = round(STACK_PLOT_LEFT + slot * i + (slot - bar) / 2, 2)
         total = (totals or {}).get(key, up + down)
-        drawn.append(
-            StackColumn(key, label, x, bar, total, y(up) - 4 - STAGGER * (i % 2), segments)
-        )
+        drawn.append(StackColumn(key, label, x, bar, total, y(up) - 4, segments))
+    for i in range(1, len(drawn), 2):
+        neighbours = [drawn[j].total_y for j in (i - 1, i + 1) if j < len(drawn)]
+        drawn[i].total_y = min(drawn[i].total_y, *(n - STAGGER for n in neighbours))
     axis_y = STACK_PLOT_TOP + STACK_PLOT_HEIGHT
     legend_top = axis_y + 40
     items = legend([(s[0], s[1]) for s in series], legend_top, marks=marks)
